@@ -1,0 +1,144 @@
+"""The sigmoid activation and the two losses, in the lecture's notation.
+
+Every function here is a small piece of math on numpy arrays. Samples are rows, so
+``A`` is a batch of activations a[l] with shape (n_samples, n[l]).
+
+The losses are given per batch with sample weights ``w`` and the normaliser
+``m = sum(w)``:
+
+* squared error: J = 1/(2m) sum_i w_i sum_k (a[L]_ik - y_ik)^2
+* log-loss:      J = -1/m sum_i w_i sum_k (y_ik log a[L]_ik + (1-y_ik) log(1-a[L]_ik))
+
+and each comes with its output error delta[L] = dJ/dz[L].
+"""
+
+import numpy as np
+from scipy.special import expit, xlog1py, xlogy
+
+
+def sigmoid(Z, out=None):
+    """Return a = sigmoid(z) = 1 / (1 + exp(-z)), computed by ``scipy.special.expit``.
+
+    ``expit`` never overflows, unlike the literal formula.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations z[l].
+    out : ndarray, default=None
+        Where to write the result; may be ``Z`` itself.
+
+    Returns
+    -------
+    A : ndarray
+        Activations a[l], same shape and dtype as ``Z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigmoid(np.array([0.0, 1000.0, -1000.0]))
+    array([0.5, 1. , 0. ])
+    """
+    return expit(Z, out=out)
+
+
+def sigmoid_derivative(A):
+    """Return sigmoid'(z) = a (1 - a), written with the activation a = sigmoid(z).
+
+    Parameters
+    ----------
+    A : ndarray
+        Activations a[l].
+
+    Returns
+    -------
+    ndarray
+        The derivative da/dz at every entry.
+    """
+    return A * (1 - A)
+
+
+def squared_error(A, Y, w, m):
+    """Half squared error J = 1/(2m) sum_i w_i sum_k (a_ik - y_ik)^2.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, n_outputs)
+        Output activations a[L].
+    Y : ndarray of shape (n_samples, n_outputs)
+        One-hot targets y.
+    w : ndarray of shape (n_samples,)
+        Sample weights.
+    m : float
+        Normaliser, the sum of the sample weights.
+
+    Returns
+    -------
+    float
+    """
+    return float(w @ np.square(A - Y).sum(axis=1)) / (2 * m)
+
+
+def squared_error_delta(A, Y, w, m):
+    """Output error of the squared error: delta[L] = (a - y) a (1 - a) w / m.
+
+    Sigmoid outputs with squared error are not a canonical pair, so the derivative of
+    the sigmoid stays in the output error (it is what slows learning when output units
+    saturate).
+
+    Parameters
+    ----------
+    A, Y, w, m
+        As in :func:`squared_error`.
+
+    Returns
+    -------
+    delta : ndarray of shape (n_samples, n_outputs)
+        dJ/dz[L].
+    """
+    return (A - Y) * sigmoid_derivative(A) * (w / m)[:, np.newaxis]
+
+
+def log_loss(A, Y, w, m):
+    """Binary cross-entropy of every output.
+
+    J = -1/m sum_i w_i sum_k [y_ik log a_ik + (1 - y_ik) log(1 - a_ik)].
+
+    Activations are clipped away from 0 and 1 by the dtype's epsilon so that a
+    saturated unit gives a large but finite loss.
+
+    Parameters
+    ----------
+    A, Y, w, m
+        As in :func:`squared_error`.
+
+    Returns
+    -------
+    float
+    """
+    eps = np.finfo(A.dtype).eps
+    A = np.clip(A, eps, 1 - eps)
+    per_sample = (xlogy(Y, A) + xlog1py(1 - Y, -A)).sum(axis=1)
+    return -float(w @ per_sample) / m
+
+
+def log_loss_delta(A, Y, w, m):
+    """Output error of the log-loss: delta[L] = (a - y) w / m.
+
+    Sigmoid and binary cross-entropy are a canonical pair: the sigmoid's derivative
+    cancels.
+
+    Parameters
+    ----------
+    A, Y, w, m
+        As in :func:`squared_error`.
+
+    Returns
+    -------
+    delta : ndarray of shape (n_samples, n_outputs)
+    """
+    return (A - Y) * (w / m)[:, np.newaxis]
+
+
+LOSS_FUNCTIONS = {"squared_error": squared_error, "log_loss": log_loss}
+OUTPUT_DELTAS = {"squared_error": squared_error_delta, "log_loss": log_loss_delta}

@@ -1,0 +1,345 @@
+"""The scikit-learn glue both estimators share.
+
+Both estimators are networks of sigmoid layers: :class:`SigmoidMLPClassifier` with
+hidden layers and (by default) squared error, :class:`OneVsRestLogistic` with no hidden
+layer and log-loss. This module checks their input, encodes the targets one-hot, builds
+or continues the network and its optimizer, runs the training loop and stores the
+result as fitted attributes. Each estimator supplies a few hooks:
+
+* ``_parameter_constraints``: how to check its parameters;
+* ``_network_loss`` and ``_hidden_layer_sizes()``: what network it is;
+* ``_initial_parameters(layer_sizes, rng, dtype)``: where training starts;
+* ``_get_network()`` / ``_set_network(coefs, intercepts)``: how the fitted parameters
+  are stored as attributes.
+"""
+
+import copy
+import functools
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from ._network import forward
+from ._optimizers import Adam, GradientDescent
+from ._training import (
+    Progress,
+    StoppingRule,
+    Validation,
+    train_lbfgs,
+    train_stochastic,
+)
+from ._validation import (
+    check_classes,
+    check_sample_weight,
+    check_targets,
+    validate_params,
+)
+
+ACCEPT_SPARSE = ["csr", "csc"]
+
+# Below this many floating-point operations per matrix product, a second BLAS thread
+# costs more in synchronisation than it saves (and much more when the other core is
+# busy): such products run on one thread.
+SMALL_GEMM_FLOPS = 2e7
+
+
+def blas_threads(batch_size, layer_sizes):
+    """How many BLAS threads the training loop should use: 1 for small products."""
+    largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return 1 if 2 * batch_size * largest < SMALL_GEMM_FLOPS else None
+
+
+def keep_state_on_error(method):
+    """Make a failed ``fit``-like call leave the estimator as it was.
+
+    Training works on copies of the fitted arrays, so restoring the attribute
+    dictionary is enough.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+def one_hot(y, classes, dtype):
+    """Encode labels as one-hot rows; two classes need one column (1 for classes[1]).
+
+    Raises
+    ------
+    ValueError
+        If ``y`` holds a label that is not in ``classes``.
+    """
+    indices = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    unseen = classes[indices] != y
+    if np.any(unseen):
+        raise ValueError(
+            f"y contains labels not in classes {classes.tolist()}: "
+            f"{np.unique(y[unseen]).tolist()}."
+        )
+    if len(classes) == 2:
+        return indices.astype(dtype).reshape(-1, 1)
+    Y = np.zeros((len(y), len(classes)), dtype=dtype)
+    Y[np.arange(len(y)), indices] = 1
+    return Y
+
+
+def resolve_batch_size(batch_size, n_samples):
+    """'auto' is min(200, n_samples); None is the full batch; an int is clipped to n."""
+    if batch_size is None:
+        return n_samples
+    if batch_size == "auto":
+        return min(200, n_samples)
+    if batch_size > n_samples:
+        warnings.warn(
+            f"batch_size={batch_size} is larger than the {n_samples} training samples; "
+            "using full batches.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return min(batch_size, n_samples)
+
+
+def make_optimizer(est, params):
+    """The optimizer the estimator's ``solver`` names ('sgd' and 'gd' are the same)."""
+    if est.solver == "adam":
+        return Adam(params, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon)
+    return GradientDescent(
+        params,
+        est.learning_rate_init,
+        getattr(est, "learning_rate", "constant"),
+        est.momentum,
+        est.nesterovs_momentum,
+        getattr(est, "power_t", 0.5),
+    )
+
+
+def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
+    """Fit or continue to fit ``est``: the body of ``fit`` and ``partial_fit``.
+
+    ``incremental`` is True for ``partial_fit``: one epoch, continuing from the fitted
+    state. ``fit`` continues only with ``warm_start=True``.
+    """
+    validate_params(est, est._parameter_constraints)
+    fitted = hasattr(est, "classes_")
+    if incremental and not fitted and classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    warm = fitted and (incremental or est.warm_start)
+    dtype = est._get_network()[0][0].dtype if warm else [np.float64, np.float32]
+    X, y = validate_data(
+        est, X, y, accept_sparse=ACCEPT_SPARSE, dtype=dtype, reset=not warm
+    )
+    if sp.issparse(X):
+        X = X.tocsr()
+    check_targets(y)
+    classes_ = _resolve_classes(est, y, classes, warm)
+    Y = one_hot(y, classes_, X.dtype)
+    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    rng = check_random_state(est.random_state)
+
+    layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]
+    if warm:
+        coefs, intercepts = _copy_network(est, layer_sizes)
+        progress = copy.deepcopy(est._progress)
+    else:
+        coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype)
+        progress = Progress()
+
+    rows_per_step = X.shape[0]
+    if est.solver != "lbfgs" and est.batch_size is not None:
+        rows_per_step = min(
+            200 if est.batch_size == "auto" else est.batch_size, rows_per_step
+        )
+    threads = blas_threads(rows_per_step, layer_sizes)
+    with threadpool_limits(threads, user_api="blas"):
+        if est.solver == "lbfgs":
+            coefs, intercepts, converged = _run_lbfgs(
+                est, coefs, intercepts, progress, X, Y, w
+            )
+            optimizer = None
+        else:
+            optimizer = (
+                copy.deepcopy(est._optimizer)
+                if incremental and warm
+                else make_optimizer(est, coefs + intercepts)
+            )
+            converged = _run_gradient_descent(
+                est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental
+            )
+    if not converged and not incremental:
+        warnings.warn(
+            f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
+            "was reached and the optimization has not converged yet. Increase "
+            "max_iter, or raise learning_rate_init if the loss is still falling.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    _store(est, classes_, coefs, intercepts, progress, optimizer)
+    return est
+
+
+def _resolve_classes(est, y, classes, warm):
+    name = type(est).__name__
+    if warm:
+        if classes is not None and not np.array_equal(
+            check_classes(classes, name), est.classes_
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} differs from the classes seen "
+                f"in the first call, {est.classes_.tolist()}."
+            )
+        return est.classes_
+    if classes is not None:
+        return check_classes(classes, name)
+    classes_ = np.unique(y)
+    if len(classes_) < 2:
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data; got 1 class: "
+            f"{classes_.tolist()}."
+        )
+    return classes_
+
+
+def _copy_network(est, layer_sizes):
+    coefs, intercepts = est._get_network()
+    fitted_sizes = [coefs[0].shape[0], *(W.shape[1] for W in coefs)]
+    if fitted_sizes != layer_sizes:
+        raise ValueError(
+            f"Cannot continue training: the fitted network has layer sizes "
+            f"{fitted_sizes} but the parameters ask for {layer_sizes}. Set "
+            "warm_start=False (or refit) after changing the architecture."
+        )
+    return [W.copy() for W in coefs], [b.copy() for b in intercepts]
+
+
+def _run_gradient_descent(
+    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental
+):
+    """Mini-batch or full-batch gradient descent; True if it stopped by its own rule."""
+    n_samples = X.shape[0]
+    early_stopping = getattr(est, "early_stopping", False) and not incremental
+    train_rows, validation = None, None
+    if early_stopping:
+        train_rows, validation = _split_validation(est, X, Y, w, rng)
+    n_train = n_samples if train_rows is None else len(train_rows)
+    batch_size = resolve_batch_size(est.batch_size, n_train)
+    converged = train_stochastic(
+        coefs,
+        intercepts,
+        optimizer,
+        progress,
+        X,
+        Y,
+        w,
+        n_epochs=1 if incremental else est.max_iter,
+        batch_size=batch_size,
+        alpha=est.alpha,
+        loss=est._network_loss,
+        stopping=StoppingRule(est.tol, est.n_iter_no_change),
+        rng=rng,
+        shuffle=est.shuffle and batch_size < n_train,
+        train_rows=train_rows,
+        validation=validation,
+        verbose=est.verbose,
+    )
+    if validation is not None and progress.best_params is not None:
+        L = len(coefs)
+        coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
+    return converged
+
+
+def _split_validation(est, X, Y, w, rng):
+    rows = np.arange(X.shape[0])
+    labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+    try:
+        train_rows, val_rows = train_test_split(
+            rows,
+            test_size=est.validation_fraction,
+            random_state=rng,
+            stratify=labels,
+        )
+    except ValueError:  # a class too rare to stratify
+        train_rows, val_rows = train_test_split(
+            rows, test_size=est.validation_fraction, random_state=rng
+        )
+    train_rows.sort()
+    return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
+
+
+def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w):
+    coefs, intercepts, loss_curve, result = train_lbfgs(
+        coefs,
+        intercepts,
+        X,
+        Y,
+        w,
+        alpha=est.alpha,
+        loss=est._network_loss,
+        max_iter=est.max_iter,
+        max_fun=getattr(est, "max_fun", 15000),
+        tol=est.tol,
+    )
+    progress.n_iter += result.nit
+    progress.t += result.nit * X.shape[0]
+    progress.loss_curve.extend(loss_curve or [float(result.fun)])
+    progress.best_loss = min(progress.best_loss, *progress.loss_curve)
+    return coefs, intercepts, result.status == 0
+
+
+def _store(est, classes, coefs, intercepts, progress, optimizer):
+    early_stopping = bool(progress.validation_scores)
+    est.classes_ = classes
+    est._set_network(coefs, intercepts)
+    est.n_outputs_ = coefs[-1].shape[1]
+    est.n_layers_ = len(coefs) + 1
+    est.n_iter_ = progress.n_iter
+    est.t_ = progress.t
+    est.loss_ = progress.loss_curve[-1]
+    est.loss_curve_ = list(progress.loss_curve)
+    est.best_loss_ = None if early_stopping else progress.best_loss
+    est.validation_scores_ = (
+        list(progress.validation_scores) if early_stopping else None
+    )
+    est.validation_loss_curve_ = (
+        list(progress.validation_loss_curve) if early_stopping else None
+    )
+    est.best_validation_score_ = (
+        progress.best_validation_score if early_stopping else None
+    )
+    est._progress = progress
+    est._optimizer = optimizer
+
+
+def output_activations(est, X):
+    """a[L] for the rows of X, computed in the dtype of the fitted weights."""
+    check_is_fitted(est)
+    coefs, intercepts = est._get_network()
+    X = validate_data(
+        est, X, accept_sparse=ACCEPT_SPARSE, dtype=coefs[0].dtype, reset=False
+    )
+    return forward(X, coefs, intercepts)[-1]
+
+
+def probabilities(A):
+    """Class probabilities from output activations: each row divided by its sum.
+
+    One output unit a (two classes) gives [1 - a, a]. Activations are kept at least the
+    dtype's smallest normal number so that a row of saturated zeros still has a sum.
+    """
+    if A.shape[1] == 1:
+        return np.hstack([1 - A, A])
+    A = np.maximum(A, np.finfo(A.dtype).tiny)
+    return A / A.sum(axis=1, keepdims=True)

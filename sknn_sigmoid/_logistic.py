@@ -1,0 +1,298 @@
+"""OneVsRestLogistic: one logistic regression per class, the baseline of the lecture."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _validation as v
+from ._base import (
+    ACCEPT_SPARSE,
+    fit_network,
+    keep_state_on_error,
+    output_activations,
+    probabilities,
+)
+
+
+def _gradient_solver(est):
+    if est.solver not in ("gd", "adam"):
+        raise AttributeError(f"partial_fit is not available for solver={est.solver!r}.")
+    return True
+
+
+class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
+    """One logistic regression per class, trained by gradient descent on log-loss.
+
+    The model for class k answers "is this sample of class k?" with
+    a_k = sigmoid(w_k . x + b_k) and minimises its own L2-penalised log-loss::
+
+        J_k = -1/m sum_i s_i [y_ik log a_ik + (1 - y_ik) log(1 - a_ik)]
+              + alpha/(2m) ||w_k||^2
+
+    with s_i the sample weights and m their sum. The prediction is the class whose
+    model answers highest (one-vs-rest). With two classes a single model is trained,
+    for the second class.
+
+    This is the network of :class:`SigmoidMLPClassifier` without hidden layer and
+    with log-loss: the K models share no parameter and their losses add up, so they
+    are trained together as one matrix, which gives the same models as training
+    them one by one.
+
+    .. note:: The class is declared ``OneVsRestLogistic(ClassifierMixin,
+       BaseEstimator)``: scikit-learn >= 1.6 builds the estimator tags along the
+       method resolution order, so the mixin must come before ``BaseEstimator``.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not on the intercepts).
+    solver : {"gd", "adam", "lbfgs"}, default="gd"
+        "gd" is (mini-batch) gradient descent with momentum, "adam" the Adam method,
+        "lbfgs" the L-BFGS-B method on the full batch.
+    batch_size : int, "auto" or None, default="auto"
+        Samples per step. "auto" is ``min(200, n_samples)``; None is full-batch
+        gradient descent.
+    learning_rate_init : float, default=0.01
+        Step size eta of "gd" and "adam".
+    momentum : float, default=0.9
+        Momentum of "gd", in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Whether "gd" uses Nesterov's momentum.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's guard against division by zero.
+    max_iter : int, default=100
+        The most epochs (or L-BFGS iterations) ``fit`` runs.
+    tol : float, default=1e-4
+        Training stops once the loss has not fallen by ``tol`` for
+        ``n_iter_no_change`` consecutive epochs (L-BFGS: projected-gradient
+        tolerance).
+    n_iter_no_change : int, default=5
+        See ``tol``.
+    shuffle : bool, default=True
+        Whether to shuffle the samples before every epoch of mini-batch training.
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the fitted weights.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling. The weights start at zero.
+    verbose : bool, default=False
+        Print the loss after every epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (n_models, n_features)
+        Row k holds the weights w_k of the model of class k (n_models is 1 for two
+        classes, else n_classes). Drawn as an image, a row shows which inputs vote
+        for the class (positive) and against it (negative).
+    intercept_ : ndarray of shape (n_models,)
+        The biases b_k.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run so far.
+    t_ : int
+        Training samples seen by the solver so far.
+    loss_ : float
+        Sum of the K losses J_k at the last epoch.
+    loss_curve_ : list of float
+        That sum at every epoch.
+    best_loss_ : float
+        The smallest loss reached.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X had string column names.
+
+    See Also
+    --------
+    SigmoidMLPClassifier : The network with hidden layers.
+    sklearn.linear_model.LogisticRegression : scikit-learn's (multinomial) logistic
+        regression.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknn_sigmoid import OneVsRestLogistic
+    >>> X, y = load_digits(return_X_y=True)
+    >>> model = make_pipeline(MinMaxScaler(), OneVsRestLogistic(random_state=0))
+    >>> model.fit(X, y)[-1].coef_.shape
+    (10, 64)
+    """
+
+    _parameter_constraints = {
+        "alpha": v.real(0),
+        "solver": v.options("gd", "adam", "lbfgs"),
+        "batch_size": v.either(v.integer(1), v.options("auto", None)),
+        "learning_rate_init": v.real(0, closed="neither"),
+        "momentum": v.real(0, 1),
+        "nesterovs_momentum": v.boolean,
+        "beta_1": v.real(0, 1, closed="left"),
+        "beta_2": v.real(0, 1, closed="left"),
+        "epsilon": v.real(0, closed="neither"),
+        "max_iter": v.integer(1),
+        "tol": v.real(0),
+        "n_iter_no_change": v.integer(1),
+        "shuffle": v.boolean,
+        "warm_start": v.boolean,
+        "random_state": v.random_state,
+        "verbose": v.either(v.boolean, v.integer(0)),
+    }
+    _network_loss = "log_loss"
+
+    def __init__(
+        self,
+        alpha=1e-4,
+        solver="gd",
+        batch_size="auto",
+        learning_rate_init=0.01,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=5,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.alpha = alpha
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @keep_state_on_error
+    def fit(self, X, y, sample_weight=None):
+        """Train the K logistic models on X, y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs, best scaled to [0, 1].
+        y : array-like of shape (n_samples,)
+            Class labels of any kind.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the loss.
+
+        Returns
+        -------
+        self : OneVsRestLogistic
+            The fitted estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=False)
+
+    @available_if(_gradient_solver)
+    @keep_state_on_error
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of gradient descent over X, y, continuing the fitted state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs of this chunk of data.
+        y : array-like of shape (n_samples,)
+            Labels of this chunk; every label must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can occur. Required on the first call; later calls
+            may pass it again (it must not change) or leave it out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : OneVsRestLogistic
+            The updated estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """The raw answers z_k = w_k . x + b_k of the K models.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            The score of each class (of the second class for two classes).
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=ACCEPT_SPARSE, dtype=self.coef_.dtype, reset=False
+        )
+        Z = np.asarray(X @ self.coef_.T) + self.intercept_
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def predict_proba(self, X):
+        """Class probabilities: the K models' answers a_k normalised to sum to 1.
+
+        The K models are trained separately, so their answers do not sum to 1; each
+        row is divided by its sum. The most probable class is the model that answers
+        highest, the one :meth:`predict` returns.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        return probabilities(output_activations(self, X))
+
+    def predict(self, X):
+        """Predict the class whose model answers highest.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _hidden_layer_sizes(self):
+        return []
+
+    def _initial_parameters(self, layer_sizes, rng, dtype):
+        n_features, n_models = layer_sizes
+        return [np.zeros((n_features, n_models), dtype)], [np.zeros(n_models, dtype)]
+
+    def _get_network(self):
+        return [self.coef_.T], [self.intercept_]
+
+    def _set_network(self, coefs, intercepts):
+        self.coef_ = np.ascontiguousarray(coefs[0].T)
+        self.intercept_ = intercepts[0]

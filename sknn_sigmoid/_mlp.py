@@ -1,0 +1,377 @@
+"""SigmoidMLPClassifier: the multilayer perceptron of the textbook."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _validation as v
+from ._base import (
+    ACCEPT_SPARSE,
+    fit_network,
+    keep_state_on_error,
+    output_activations,
+    probabilities,
+)
+from ._network import forward, init_parameters
+
+
+def _stochastic_solver(est):
+    if est.solver not in ("sgd", "adam"):
+        raise AttributeError(f"partial_fit is not available for solver={est.solver!r}.")
+    return True
+
+
+class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multilayer perceptron with sigmoid units, one-hot targets and squared error.
+
+    Every neuron, hidden or output, is a logistic model of the previous layer: its
+    activation is a = sigmoid(z) with z = W a_prev + b. Targets are one-hot encoded
+    internally from any labels (two classes use a single output unit for the second
+    class). The network minimises, by gradient descent, the squared error::
+
+        J = 1/(2m) sum_i w_i sum_k (a[L]_ik - y_ik)^2 + alpha/(2m) sum_l ||W[l]||^2
+
+    where w_i are the sample weights and m = sum_i w_i (the number of samples when no
+    weights are given; the batch's sum for a mini-batch). The output error is then
+    delta[L] = (a - y) a (1 - a) w / m. With ``loss="log_loss"`` the first term is
+    the binary cross-entropy of every output, -1/m sum_i w_i sum_k [y log a +
+    (1 - y) log(1 - a)], whose output error is delta[L] = (a - y) w / m.
+
+    Notation of the lecture and where it lives in the fitted estimator:
+
+    ==============  ==============================================================
+    lecture         code
+    ==============  ==============================================================
+    L               ``n_layers_ - 1`` = ``len(coefs_)`` (the input layer is layer 0)
+    n[l]            ``coefs_[l-1].shape[1]``; n[0] = ``n_features_in_``
+    W[l]            ``coefs_[l-1].T``: ``coefs_[l-1]`` has shape (n[l-1], n[l])
+    b[l]            ``intercepts_[l-1]``
+    a[l]            ``forward(X)[l]``, with ``forward(X)[0]`` = X
+    z[l]            ``forward(X)[l-1] @ coefs_[l-1] + intercepts_[l-1]``
+    ==============  ==============================================================
+
+    .. note:: The class is declared ``SigmoidMLPClassifier(ClassifierMixin,
+       BaseEstimator)``: scikit-learn >= 1.6 builds the estimator tags along the
+       method resolution order, so the mixin must come before ``BaseEstimator``.
+       Subclasses should keep that order.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        n[1], ..., n[L-1]: the number of neurons of each hidden layer.
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+        The loss J, as above. Squared error is the lecture's; log-loss is offered for
+        comparison (it avoids the learning slowdown of saturated outputs).
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        "sgd" is (mini-batch) gradient descent with momentum; "adam" the Adam
+        method; "lbfgs" the quasi-Newton L-BFGS-B method on the full batch. Adam is
+        the default because its steps do not depend on the scale of the gradient,
+        which with squared error and sigmoid outputs is small and shrinks as units
+        saturate: it trains well at one learning rate across data sets.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (biases are not penalised).
+    batch_size : int, "auto" or None, default="auto"
+        Samples per gradient step. "auto" is ``min(200, n_samples)``; None uses all
+        samples at every step (full-batch gradient descent, the lecture's plain rule).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size for ``solver="sgd"``: "invscaling" divides the
+        initial rate by (t + 1) ** power_t after every epoch, t being the number of
+        samples seen; "adaptive" divides it by 5 each time the loss (or the
+        validation score) stops improving.
+    learning_rate_init : float, default=0.001
+        The initial step size eta (``solver`` "sgd" or "adam").
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=200
+        The most epochs (gradient descent) or iterations (L-BFGS) ``fit`` runs.
+    max_fun : int, default=15000
+        The most loss evaluations L-BFGS makes.
+    tol : float, default=1e-4
+        Training stops once the loss has not fallen (or the validation score not
+        risen) by ``tol`` for ``n_iter_no_change`` consecutive epochs. For L-BFGS,
+        the tolerance on the projected gradient.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    momentum : float, default=0.9
+        Momentum of gradient descent (``solver="sgd"``), in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Whether gradient descent uses Nesterov's momentum.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's guard against division by zero.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified), score it
+        after every epoch, stop when the score stops improving and keep the weights
+        of the best epoch. Used by ``fit`` with "sgd" or "adam"; ``partial_fit``
+        ignores it.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for ``early_stopping``, in (0, 1).
+    shuffle : bool, default=True
+        Whether to shuffle the samples before every epoch of mini-batch training.
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the fitted weights instead of starting anew.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split. An int
+        gives bit-identical results from run to run.
+    verbose : bool, default=False
+        Print the loss after every epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coefs_ : list of ndarray of length L
+        ``coefs_[l-1]`` is W[l] transposed, of shape (n[l-1], n[l]).
+    intercepts_ : list of ndarray of length L
+        ``intercepts_[l-1]`` is b[l], of shape (n[l],).
+    n_layers_ : int
+        L + 1, the number of layers counting the input layer.
+    n_outputs_ : int
+        n[L]: the number of classes, or 1 for two classes.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run so far.
+    t_ : int
+        Training samples seen by the solver so far.
+    loss_ : float
+        The loss J of the last epoch.
+    loss_curve_ : list of float
+        The loss J of every epoch.
+    best_loss_ : float or None
+        The smallest training loss reached; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        Accuracy on the held-out data after every epoch (``early_stopping`` only).
+    validation_loss_curve_ : list of float or None
+        The loss J on the held-out data after every epoch (``early_stopping`` only).
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X had string column names.
+
+    See Also
+    --------
+    OneVsRestLogistic : The same network without hidden layer, trained on log-loss.
+    sklearn.neural_network.MLPClassifier : scikit-learn's perceptron (softmax
+        output and log-loss).
+
+    Notes
+    -----
+    Input may be dense (float64 or float32) or sparse (CSR or CSC). float32 input
+    gives float32 weights and float32 arithmetic throughout. Scale the features to
+    [0, 1] first, e.g. with :class:`~sklearn.preprocessing.MinMaxScaler` in a
+    :class:`~sklearn.pipeline.Pipeline`: sigmoid units saturate on large inputs.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sknn_sigmoid import SigmoidMLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> model = make_pipeline(MinMaxScaler(), SigmoidMLPClassifier(random_state=0))
+    >>> model.fit(X_train, y_train).score(X_test, y_test) > 0.95
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": v.layer_sizes,
+        "loss": v.options("squared_error", "log_loss"),
+        "solver": v.options("adam", "sgd", "lbfgs"),
+        "alpha": v.real(0),
+        "batch_size": v.either(v.integer(1), v.options("auto", None)),
+        "learning_rate": v.options("constant", "invscaling", "adaptive"),
+        "learning_rate_init": v.real(0, closed="neither"),
+        "power_t": v.real(0),
+        "max_iter": v.integer(1),
+        "max_fun": v.integer(1),
+        "tol": v.real(0),
+        "n_iter_no_change": v.integer(1),
+        "momentum": v.real(0, 1),
+        "nesterovs_momentum": v.boolean,
+        "beta_1": v.real(0, 1, closed="left"),
+        "beta_2": v.real(0, 1, closed="left"),
+        "epsilon": v.real(0, closed="neither"),
+        "early_stopping": v.boolean,
+        "validation_fraction": v.real(0, 1, closed="neither"),
+        "shuffle": v.boolean,
+        "warm_start": v.boolean,
+        "random_state": v.random_state,
+        "verbose": v.either(v.boolean, v.integer(0)),
+    }
+    _network_loss = property(lambda self: self.loss)
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        loss="squared_error",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        max_fun=15000,
+        tol=1e-4,
+        n_iter_no_change=10,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.max_fun = max_fun
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @keep_state_on_error
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on X, y (continuing from the fitted weights if warm_start).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs, best scaled to [0, 1].
+        y : array-like of shape (n_samples,)
+            Class labels of any kind (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights w_i of the samples in the loss.
+
+        Returns
+        -------
+        self : SigmoidMLPClassifier
+            The fitted estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic_solver)
+    @keep_state_on_error
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of gradient descent over X, y, continuing the fitted state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs of this chunk of data.
+        y : array-like of shape (n_samples,)
+            Labels of this chunk; every label must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can occur. Required on the first call; later calls
+            may pass it again (it must not change) or leave it out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : SigmoidMLPClassifier
+            The updated estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities: the output activations a[L], normalised to sum to 1.
+
+        The output units are independent sigmoids, so a[L] does not sum to 1 by
+        itself; each row is divided by its sum. The most probable class is the most
+        activated output unit, the one :meth:`predict` returns.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        return probabilities(output_activations(self, X))
+
+    def predict(self, X):
+        """Predict the class of the most activated output unit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def forward(self, X):
+        """Forward propagation: the activations of every layer, a[0], a[1], ..., a[L].
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        list of ndarray of length ``n_layers_``
+            ``forward(X)[l]`` is a[l] with shape (n_samples, n[l]); a[0] is X as
+            floats of the weights' dtype.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=self.coefs_[0].dtype,
+            reset=False,
+        )
+        return forward(X, self.coefs_, self.intercepts_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        return [int(sizes)] if np.ndim(sizes) == 0 else [int(n) for n in sizes]
+
+    def _initial_parameters(self, layer_sizes, rng, dtype):
+        return init_parameters(layer_sizes, rng, dtype)
+
+    def _get_network(self):
+        return self.coefs_, self.intercepts_
+
+    def _set_network(self, coefs, intercepts):
+        self.coefs_, self.intercepts_ = coefs, intercepts

@@ -1,0 +1,173 @@
+"""Forward and backward propagation through a network of sigmoid layers.
+
+Notation (the lecture's, with samples as rows):
+
+* L layers after the input layer 0; layer l has n[l] neurons, ``layer_sizes[l]``.
+* W[l] has shape (n[l], n[l-1]); the code stores its transpose ``coefs[l-1]`` with shape
+  (n[l-1], n[l]) so that a batch is propagated as ``A_prev @ W``.
+* b[l] is ``intercepts[l-1]``.
+* z[l] = W[l] a[l-1] + b[l] and a[l] = sigmoid(z[l]); ``activations[l]`` is a[l] for a
+  batch, with ``activations[0] = X``.
+
+Only ``activations`` are indexed by the layer number l; the per-parameter lists
+``coefs``, ``intercepts`` and their gradients are indexed by l - 1.
+
+Nothing here knows about scikit-learn.
+"""
+
+import numpy as np
+
+from ._activations import LOSS_FUNCTIONS, OUTPUT_DELTAS, sigmoid, sigmoid_derivative
+
+
+def init_parameters(layer_sizes, rng, dtype=np.float64):
+    """Draw W[l] uniformly from [-r, r] with r = sqrt(2 / (n[l-1] + n[l])); b[l] too.
+
+    This is Glorot and Bengio's (2010) normalised initialisation with the bound scaled
+    for the sigmoid's small slope around 0, as in scikit-learn's ``MLPClassifier``.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        n[0], n[1], ..., n[L].
+    rng : numpy.random.RandomState
+        Source of randomness.
+    dtype : numpy dtype, default=np.float64
+        Dtype of the returned arrays.
+
+    Returns
+    -------
+    coefs : list of ndarray
+        ``coefs[l-1]`` is W[l] transposed, shape (n[l-1], n[l]).
+    intercepts : list of ndarray
+        ``intercepts[l-1]`` is b[l], shape (n[l],).
+    """
+    coefs, intercepts = [], []
+    for n_prev, n in zip(layer_sizes[:-1], layer_sizes[1:]):
+        bound = np.sqrt(2.0 / (n_prev + n))
+        coefs.append(rng.uniform(-bound, bound, (n_prev, n)).astype(dtype))
+        intercepts.append(rng.uniform(-bound, bound, n).astype(dtype))
+    return coefs, intercepts
+
+
+def forward(X, coefs, intercepts):
+    """Forward propagation: a[l] = sigmoid(a[l-1] W[l]^T + b[l]) for l = 1..L.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n[0])
+        Input batch a[0].
+    coefs, intercepts : list of ndarray
+        Parameters as returned by :func:`init_parameters`.
+
+    Returns
+    -------
+    activations : list of length L + 1
+        ``activations[l]`` is a[l]; ``activations[0]`` is ``X`` itself.
+    """
+    activations = [X]
+    for W, b in zip(coefs, intercepts):
+        Z = activations[-1] @ W
+        Z += b
+        activations.append(sigmoid(Z, out=Z))
+    return activations
+
+
+def penalty(coefs, alpha, m):
+    """L2 penalty alpha / (2m) sum_l ||W[l]||^2 (biases are not penalised)."""
+    return alpha / (2 * m) * sum(float(np.vdot(W, W)) for W in coefs)
+
+
+def backward(activations, Y, w, coefs, alpha, loss):
+    """Back-propagation: the gradient of J with respect to every W[l] and b[l].
+
+    With m = sum(w) and delta[L] given by the loss, for l = L, ..., 1::
+
+        dJ/dW[l]  = delta[l]^T a[l-1] + (alpha / m) W[l]
+        dJ/db[l]  = sum over samples of delta[l]
+        delta[l-1] = (delta[l] W[l]) * a[l-1] (1 - a[l-1])
+
+    Parameters
+    ----------
+    activations : list of ndarray
+        Output of :func:`forward` for the batch.
+    Y : ndarray of shape (n_samples, n[L])
+        One-hot targets.
+    w : ndarray of shape (n_samples,)
+        Sample weights.
+    coefs : list of ndarray
+        Weights, ``coefs[l-1]`` = W[l] transposed.
+    alpha : float
+        L2 penalty strength.
+    loss : {"squared_error", "log_loss"}
+        Which loss J is.
+
+    Returns
+    -------
+    coef_grads, intercept_grads : list of ndarray
+        Shaped like ``coefs`` and the intercepts.
+    """
+    L = len(coefs)
+    m = float(w.sum())
+    coef_grads, intercept_grads = [None] * L, [None] * L
+    delta = OUTPUT_DELTAS[loss](activations[L], Y, w, m)
+    for l in range(L, 0, -1):
+        coef_grads[l - 1] = np.asarray(activations[l - 1].T @ delta)
+        coef_grads[l - 1] += (alpha / m) * coefs[l - 1]
+        intercept_grads[l - 1] = delta.sum(axis=0)
+        if l > 1:
+            delta = (delta @ coefs[l - 1].T) * sigmoid_derivative(activations[l - 1])
+    return coef_grads, intercept_grads
+
+
+def objective(activations, Y, w, coefs, alpha, loss):
+    """The regularised loss J of a batch, from its forward pass.
+
+    Parameters
+    ----------
+    activations, Y, w, coefs, alpha, loss
+        As in :func:`backward`.
+
+    Returns
+    -------
+    float
+    """
+    m = float(w.sum())
+    return LOSS_FUNCTIONS[loss](activations[-1], Y, w, m) + penalty(coefs, alpha, m)
+
+
+def loss_and_gradients(X, Y, w, coefs, intercepts, alpha, loss):
+    """One forward and one backward pass: J and its gradients for a batch.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n[0])
+        Input batch.
+    Y, w, coefs, alpha, loss
+        As in :func:`backward`.
+    intercepts : list of ndarray
+        Biases, ``intercepts[l-1]`` = b[l].
+
+    Returns
+    -------
+    J : float
+    coef_grads, intercept_grads : list of ndarray
+    """
+    activations = forward(X, coefs, intercepts)
+    J = objective(activations, Y, w, coefs, alpha, loss)
+    return (J, *backward(activations, Y, w, coefs, alpha, loss))
+
+
+def pack(arrays):
+    """Concatenate arrays into one flat vector (used by L-BFGS)."""
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+def unpack(theta, shapes, dtype):
+    """Split a flat vector into arrays of the given shapes (inverse of :func:`pack`)."""
+    arrays, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        arrays.append(theta[start : start + size].reshape(shape).astype(dtype))
+        start += size
+    return arrays

@@ -1,0 +1,141 @@
+"""Gradient-descent optimizers.
+
+An optimizer knows nothing of layers: it is handed one flat list of parameter arrays
+(``coefs + intercepts``) and, at every step, the matching list of gradients, and it
+updates the parameters in place.
+"""
+
+import math
+
+import numpy as np
+
+
+class GradientDescent:
+    """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
+
+    Each step: v <- momentum * v - eta * g, then theta <- theta + v (or, with
+    Nesterov's momentum, theta <- theta + momentum * v - eta * g). With
+    ``momentum=0`` this is the lecture's plain rule theta <- theta - eta * g.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The parameters; only their shapes and dtypes are read here.
+    learning_rate_init : float, default=0.1
+        The step size eta at the start.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        "invscaling" sets eta = learning_rate_init / (t + 1) ** power_t after every
+        epoch, t being the number of samples seen; "adaptive" divides eta by 5 each
+        time training stops improving (see :meth:`trigger_stopping`).
+    momentum : float, default=0.9
+        Momentum coefficient in [0, 1].
+    nesterov : bool, default=True
+        Whether to use Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    """
+
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.1,
+        learning_rate="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.schedule = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def update_params(self, params, grads):
+        """Take one step: update every array of ``params`` in place."""
+        eta, mu = self.learning_rate, self.momentum
+        for theta, v, g in zip(params, self.velocities, grads):
+            v *= mu
+            v -= eta * g
+            if self.nesterov:
+                theta += mu * v - eta * g
+            else:
+                theta += v
+
+    def iteration_ends(self, time_step):
+        """Update the learning rate after an epoch (``time_step`` samples seen)."""
+        if self.schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, verbose=False):
+        """Decide whether to stop once training no longer improves.
+
+        With the "adaptive" schedule, divide the learning rate by 5 and go on while it
+        stays above 1e-6; otherwise stop.
+
+        Returns
+        -------
+        bool
+            True if training should stop.
+        """
+        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(f"Setting learning rate to {self.learning_rate:f}")
+        return self.learning_rate <= 1e-6
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2014).
+
+    With g the gradient and t the number of steps taken::
+
+        m <- beta_1 m + (1 - beta_1) g
+        v <- beta_2 v + (1 - beta_2) g^2
+        eta_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        theta <- theta - eta_t m / (sqrt(v) + epsilon)
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The parameters; only their shapes and dtypes are read here.
+    learning_rate_init : float, default=0.001
+        The step size eta.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Guards the division.
+    """
+
+    def __init__(
+        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.t = 0
+        self.ms = [np.zeros_like(p) for p in params]
+        self.vs = [np.zeros_like(p) for p in params]
+
+    def update_params(self, params, grads):
+        """Take one step: update every array of ``params`` in place."""
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        eta = self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for theta, m, v, g in zip(params, self.ms, self.vs, grads):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * np.square(g)
+            theta -= eta * m / (np.sqrt(v) + self.epsilon)
+
+    def iteration_ends(self, time_step):
+        """Adam keeps its learning rate; nothing to do at the end of an epoch."""
+
+    def trigger_stopping(self, verbose=False):
+        """Adam has no schedule to lower: stop as soon as training stops improving."""
+        return True

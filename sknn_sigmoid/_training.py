@@ -1,0 +1,257 @@
+"""The training loops both estimators share.
+
+Gradient descent goes through the data in mini-batches (or in one full batch, the
+lecture's plain gradient descent), epoch after epoch, recording the loss and deciding
+when to stop. L-BFGS hands the same loss and gradients to scipy.
+
+Nothing here knows about scikit-learn estimators: the loops see parameter lists, data
+arrays and an optimizer.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+from ._network import forward, loss_and_gradients, objective, pack, unpack
+
+
+@dataclass
+class Progress:
+    """What training has reached; kept between calls to continue training.
+
+    Attributes mirror scikit-learn's ``MLPClassifier``: ``n_iter`` epochs done, ``t``
+    samples seen, the training ``loss_curve``, the ``validation_scores`` and
+    ``validation_loss_curve`` when a validation set is held out, and the best values
+    seen with the number of epochs since the last improvement.
+    """
+
+    n_iter: int = 0
+    t: int = 0
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    validation_scores: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    best_validation_score: float = -np.inf
+    no_improvement_count: int = 0
+    best_params: list = None
+
+
+@dataclass
+class Validation:
+    """A held-out part of the training data used to score every epoch."""
+
+    X: object
+    Y: np.ndarray
+    w: np.ndarray
+
+    def evaluate(self, coefs, intercepts, alpha, loss):
+        """Return the weighted accuracy and the loss J on the held-out data."""
+        activations = forward(self.X, coefs, intercepts)
+        hits = predicted_indices(activations[-1]) == predicted_indices(self.Y)
+        accuracy = float(self.w @ hits) / float(self.w.sum())
+        return accuracy, objective(activations, self.Y, self.w, coefs, alpha, loss)
+
+
+def predicted_indices(A):
+    """Index of the predicted class from output activations (or one-hot targets).
+
+    With one output unit (two classes) the class is 1 where a > 0.5; with several, it is
+    the most activated unit.
+    """
+    if A.shape[1] == 1:
+        return (A[:, 0] > 0.5).astype(np.intp)
+    return np.argmax(A, axis=1)
+
+
+def batch_slices(n_samples, batch_size):
+    """Consecutive slices of at most ``batch_size`` samples covering ``n_samples``."""
+    return [
+        slice(start, min(start + batch_size, n_samples))
+        for start in range(0, n_samples, batch_size)
+    ]
+
+
+def run_epoch(coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss):
+    """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
+
+    Returns
+    -------
+    float
+        The epoch's loss: the batches' losses (before their steps) averaged with the
+        batches' total sample weights.
+    """
+    n = X.shape[0] if order is None else len(order)
+    total_loss, total_weight = 0.0, 0.0
+    for batch in batch_slices(n, batch_size):
+        rows = batch if order is None else order[batch]
+        w_batch = w[rows]
+        m = float(w_batch.sum())
+        if m == 0:
+            continue
+        J, coef_grads, intercept_grads = loss_and_gradients(
+            X[rows], Y[rows], w_batch, coefs, intercepts, alpha, loss
+        )
+        optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
+        total_loss += J * m
+        total_weight += m
+    return total_loss / total_weight if total_weight else 0.0
+
+
+@dataclass
+class StoppingRule:
+    """Stop after ``n_iter_no_change`` epochs without an improvement of ``tol``.
+
+    The score watched is the validation accuracy when there is a validation set, else
+    the training loss.
+    """
+
+    tol: float
+    n_iter_no_change: int
+
+    def update(self, progress, loss, validation_score, params):
+        """Record an epoch's figures; return True once training stopped improving."""
+        if validation_score is None:
+            improved = loss < progress.best_loss - self.tol
+            progress.best_loss = min(progress.best_loss, loss)
+        else:
+            improved = validation_score >= progress.best_validation_score + self.tol
+            if validation_score > progress.best_validation_score:
+                progress.best_validation_score = validation_score
+                progress.best_params = [p.copy() for p in params]
+        progress.no_improvement_count = (
+            0 if improved else (progress.no_improvement_count + 1)
+        )
+        return progress.no_improvement_count > self.n_iter_no_change
+
+
+def train_stochastic(
+    coefs,
+    intercepts,
+    optimizer,
+    progress,
+    X,
+    Y,
+    w,
+    *,
+    n_epochs,
+    batch_size,
+    alpha,
+    loss,
+    stopping,
+    rng,
+    shuffle=True,
+    train_rows=None,
+    validation=None,
+    verbose=False,
+):
+    """Run up to ``n_epochs`` epochs of gradient descent, updating parameters in place.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        Network parameters, updated in place.
+    optimizer : GradientDescent or Adam
+        Turns gradients into steps.
+    progress : Progress
+        Updated in place with each epoch's figures.
+    X, Y, w : arrays
+        Inputs, one-hot targets and sample weights.
+    n_epochs, batch_size : int
+        Epoch budget and mini-batch size (``X.shape[0]`` for full batch).
+    alpha, loss
+        L2 penalty and loss name.
+    stopping : StoppingRule or None
+        When to stop early; None runs all ``n_epochs`` epochs.
+    rng : numpy.random.RandomState
+        Shuffles the samples every epoch when ``shuffle``.
+    train_rows : ndarray of int, default=None
+        Rows of ``X`` to train on (all if None).
+    validation : Validation, default=None
+        Held-out data scored after each epoch.
+    verbose : bool, default=False
+        Print the loss of each epoch.
+
+    Returns
+    -------
+    bool
+        True if the stopping rule ended training before ``n_epochs``.
+    """
+    n_train = X.shape[0] if train_rows is None else len(train_rows)
+    for _ in range(n_epochs):
+        order = train_rows
+        if shuffle:
+            order = np.arange(n_train) if train_rows is None else train_rows.copy()
+            rng.shuffle(order)
+        epoch_loss = run_epoch(
+            coefs, intercepts, optimizer, X, Y, w,
+            order=order, batch_size=batch_size, alpha=alpha, loss=loss,
+        )  # fmt: skip
+        progress.n_iter += 1
+        progress.t += n_train
+        progress.loss_curve.append(epoch_loss)
+        score = None
+        if validation is not None:
+            score, validation_loss = validation.evaluate(coefs, intercepts, alpha, loss)
+            progress.validation_scores.append(score)
+            progress.validation_loss_curve.append(validation_loss)
+        if verbose:
+            _report(progress, epoch_loss, score)
+        optimizer.iteration_ends(progress.t)
+        if stopping is None:
+            continue
+        if stopping.update(progress, epoch_loss, score, coefs + intercepts):
+            if optimizer.trigger_stopping(verbose):
+                return True
+            progress.no_improvement_count = 0
+    return False
+
+
+def train_lbfgs(coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, tol):
+    """Minimise the full-batch loss with scipy's L-BFGS-B.
+
+    The computation stays in the dtype of ``coefs``; only the flat parameter vector
+    that scipy sees is float64.
+
+    Returns
+    -------
+    coefs, intercepts : list of ndarray
+        The parameters found.
+    loss_curve : list of float
+        The loss after every iteration.
+    result : scipy.optimize.OptimizeResult
+    """
+    dtype = coefs[0].dtype
+    shapes = [p.shape for p in coefs + intercepts]
+    L = len(coefs)
+
+    def fun(theta):
+        params = unpack(theta, shapes, dtype)
+        J, coef_grads, intercept_grads = loss_and_gradients(
+            X, Y, w, params[:L], params[L:], alpha, loss
+        )
+        return J, pack(coef_grads + intercept_grads).astype(np.float64)
+
+    loss_curve = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result = scipy.optimize.minimize(
+            fun,
+            pack(coefs + intercepts).astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=lambda intermediate_result: loss_curve.append(
+                float(intermediate_result.fun)
+            ),
+            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        )
+    params = unpack(result.x, shapes, dtype)
+    return params[:L], params[L:], loss_curve, result
+
+
+def _report(progress, loss, score):
+    line = f"Iteration {progress.n_iter}, loss = {loss:.8f}"
+    if score is not None:
+        line += f", validation score = {score:.6f}"
+    print(line)

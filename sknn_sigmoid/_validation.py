@@ -1,0 +1,186 @@
+"""Checks of hyper-parameters, sample weights and targets, with errors that name them.
+
+Parameters are checked when ``fit`` or ``partial_fit`` is called (scikit-learn's
+convention: ``__init__`` only stores them). A constraint is a small function
+``check(value)`` returning None for a valid value, else the exception class to raise
+and a description of what the value should be.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+
+def real(low=None, high=None, *, closed="both"):
+    """A real number in an interval closed on "both", "left", "right" or "neither"."""
+    left, right = closed in ("both", "left"), closed in ("both", "right")
+    expected = _describe("a float", low, high, left, right)
+
+    def check(value):
+        if not _is_number(value, numbers.Real):
+            return TypeError, expected
+        too_low = low is not None and (value < low or (value == low and not left))
+        too_high = high is not None and (value > high or (value == high and not right))
+        if too_low or too_high or np.isnan(value):
+            return ValueError, expected
+        return None
+
+    return check
+
+
+def integer(low=None, high=None):
+    """An integer in the closed interval [low, high]."""
+    expected = _describe("an int", low, high, True, True)
+
+    def check(value):
+        if not _is_number(value, numbers.Integral):
+            return TypeError, expected
+        if (low is not None and value < low) or (high is not None and value > high):
+            return ValueError, expected
+        return None
+
+    return check
+
+
+def options(*allowed):
+    """One of the given values (strings or None)."""
+    expected = "one of " + ", ".join(repr(a) for a in allowed)
+
+    def check(value):
+        if any(value is a or (isinstance(value, str) and value == a) for a in allowed):
+            return None
+        return ValueError, expected
+
+    return check
+
+
+def boolean(value):
+    """A bool (numpy bools included)."""
+    return None if isinstance(value, bool | np.bool_) else (TypeError, "a bool")
+
+
+def either(*checks):
+    """Any one of several constraints."""
+
+    def check(value):
+        failures = [c(value) for c in checks]
+        if None in failures:
+            return None
+        kinds = {kind for kind, _ in failures}
+        kind = ValueError if ValueError in kinds else TypeError
+        return kind, " or ".join(expected for _, expected in failures)
+
+    return check
+
+
+def random_state(value):
+    """None, an int in [0, 2**32 - 1], or a numpy RandomState."""
+    expected = "None, an int in [0, 2**32 - 1] or a numpy.random.RandomState"
+    if value is None or isinstance(value, np.random.RandomState):
+        return None
+    if not _is_number(value, numbers.Integral):
+        return TypeError, expected
+    return None if 0 <= value < 2**32 else (ValueError, expected)
+
+
+def layer_sizes(value):
+    """A positive int or a sequence of positive ints (hidden layer sizes)."""
+    expected = "a positive int or a sequence of positive ints"
+    if _is_number(value, numbers.Integral):
+        value = [value]
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        return TypeError, expected
+    sizes = list(value)
+    if not all(_is_number(n, numbers.Integral) for n in sizes):
+        return TypeError, expected
+    return None if all(n >= 1 for n in sizes) else (ValueError, expected)
+
+
+def validate_params(estimator, constraints):
+    """Check every parameter of ``estimator`` against ``constraints``.
+
+    Raises
+    ------
+    TypeError
+        If a value has the wrong type (a string where a number is expected, ...).
+    ValueError
+        If a value has the right type but is out of range or not an allowed option.
+    """
+    params = estimator.get_params(deep=False)
+    for name, check in constraints.items():
+        failure = check(params[name])
+        if failure is not None:
+            error, expected = failure
+            raise error(
+                f"The {name!r} parameter of {type(estimator).__name__} must be "
+                f"{expected}; got {params[name]!r}."
+            )
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Return sample weights as a finite, non-negative array of length ``n_samples``.
+
+    ``None`` means every weight is 1; a scalar is repeated. At least one weight must
+    be positive: the loss is normalised by their sum.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if _is_number(sample_weight, numbers.Real):
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric; got dtype {w.dtype}.")
+    w = w.astype(dtype, copy=True)
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {w.shape}, expected ({n_samples},) to match X."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight must be finite; it contains NaN or inf.")
+    if np.any(w < 0):
+        raise ValueError("Negative values in sample_weight are not allowed.")
+    if not np.any(w > 0):
+        raise ValueError(
+            "sample_weight is all zero: at least one weight must be positive."
+        )
+    return w
+
+
+def check_targets(y):
+    """Check that ``y`` holds class labels of a single-output problem."""
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y")
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Only binary or multiclass targets are supported; got {kind}."
+        )
+
+
+def check_classes(classes, estimator_name):
+    """Check the ``classes`` of ``partial_fit``: at least two, sorted, no duplicates."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise ValueError(f"classes must be 1-dimensional; got shape {classes.shape}.")
+    unique = np.unique(classes)
+    if len(unique) < 2:
+        raise ValueError(
+            f"{estimator_name} needs at least 2 classes; got {len(unique)} class."
+        )
+    if len(unique) != len(classes):
+        raise ValueError("classes must not contain duplicates.")
+    return unique
+
+
+def _is_number(value, kind):
+    return isinstance(value, kind) and not isinstance(value, bool | np.bool_)
+
+
+def _describe(kind, low, high, left, right):
+    if low is None and high is None:
+        return kind
+    if high is None:
+        return f"{kind} {'>=' if left else '>'} {low}"
+    if low is None:
+        return f"{kind} {'<=' if right else '<'} {high}"
+    return f"{kind} in {'[' if left else '('}{low}, {high}{']' if right else ')'}"

@@ -1,0 +1,43 @@
+"""scikit-learn's estimator checks on every configuration users are likely to run."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+
+# Mini-batch gradient descent draws its batches at random: repeating a sample k times
+# is not the same as giving it weight k, because the repeated copies land in
+# different batches (and change the number of batches). Full-batch configurations
+# compute exactly the same gradient both ways, so they must pass these checks.
+SAMPLE_WEIGHT_EQUIVALENCE_CHECKS = (
+    "check_sample_weight_equivalence",  # scikit-learn 1.6
+    "check_sample_weight_equivalence_on_dense_data",  # 1.7 and later
+    "check_sample_weight_equivalence_on_sparse_data",
+)
+MINI_BATCH_REASON = (
+    "stochastic mini-batch training: k copies of a sample fall into different "
+    "random batches, so they are not equivalent to one sample of weight k"
+)
+
+ESTIMATORS = [
+    SigmoidMLPClassifier(),
+    SigmoidMLPClassifier(batch_size=8, max_iter=50),
+    SigmoidMLPClassifier(batch_size=None, learning_rate_init=0.05, max_iter=300),
+    SigmoidMLPClassifier(solver="lbfgs"),
+    OneVsRestLogistic(),
+    OneVsRestLogistic(batch_size=8, max_iter=50),
+    OneVsRestLogistic(batch_size=None, learning_rate_init=0.5, max_iter=200),
+    OneVsRestLogistic(solver="lbfgs"),
+]
+
+
+def expected_failed_checks(estimator):
+    # The checks' data sets have fewer than 200 samples, so batch_size="auto" trains
+    # on full batches there: only explicitly small batches are stochastic.
+    if not isinstance(estimator.batch_size, int) or estimator.solver == "lbfgs":
+        return {}
+    return {name: MINI_BATCH_REASON for name in SAMPLE_WEIGHT_EQUIVALENCE_CHECKS}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
