@@ -5,9 +5,10 @@ Sigmoid neurons in layers, one-hot targets, squared-error loss and gradient desc
 :class:`OneVsRestLogistic`.
 """
 
+from . import datasets
 from ._logistic import OneVsRestLogistic
 from ._mlp import SigmoidMLPClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["OneVsRestLogistic", "SigmoidMLPClassifier", "__version__"]
+__all__ = ["OneVsRestLogistic", "SigmoidMLPClassifier", "__version__", "datasets"]

@@ -79,8 +79,11 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         initial rate by (t + 1) ** power_t after every epoch, t being the number of
         samples seen; "adaptive" divides it by 5 each time the loss (or the
         validation score) stops improving.
-    learning_rate_init : float, default=0.001
-        The initial step size eta (``solver`` "sgd" or "adam").
+    learning_rate_init : float, default=0.01
+        The initial step size eta (``solver`` "sgd" or "adam"). With Adam on
+        min-max-scaled inputs, 0.01 converges in fewer epochs than scikit-learn's
+        0.001 (on ``load_digits`` and MNIST alike) without losing accuracy; with
+        "sgd", something near 0.1 to 1 is usual for squared error.
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     max_iter : int, default=200
@@ -213,7 +216,7 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.01,
         power_t=0.5,
         max_iter=200,
         max_fun=15000,
