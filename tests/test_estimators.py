@@ -1,0 +1,301 @@
+"""What users rely on from both estimators: pipelines, search, persistence, determinism,
+continued training, dtypes, sparse input, parameter checks and failed calls."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_blobs, make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+
+ESTIMATORS = [SigmoidMLPClassifier, OneVsRestLogistic]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return MinMaxScaler().fit_transform(X), y
+
+
+def weights(est):
+    """Every fitted parameter array of an estimator."""
+    if isinstance(est, SigmoidMLPClassifier):
+        return est.coefs_ + est.intercepts_
+    return [est.coef_, est.intercept_]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.mark.parametrize(
+    "estimator, minimum", [(SigmoidMLPClassifier(), 0.95), (OneVsRestLogistic(), 0.93)]
+)
+def test_default_pipeline_on_digits(digits, estimator, minimum):
+    X_train, X_test, y_train, y_test = digits
+    model = make_pipeline(MinMaxScaler(), clone(estimator).set_params(random_state=0))
+    assert model.fit(X_train, y_train).score(X_test, y_test) >= minimum
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predict_proba_sums_to_one_and_agrees_with_predict(digits, Estimator):
+    X_train, X_test, y_train, _ = digits
+    model = make_pipeline(MinMaxScaler(), Estimator(random_state=0))
+    model.fit(X_train, y_train)
+    proba = model.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    assert np.all(proba >= 0) and np.all(np.isfinite(proba))
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X_test))
+
+
+def test_grid_search_over_hidden_layer_sizes(digits):
+    X_train, X_test, y_train, y_test = digits
+    search = GridSearchCV(
+        make_pipeline(MinMaxScaler(), SigmoidMLPClassifier(random_state=0)),
+        {"sigmoidmlpclassifier__hidden_layer_sizes": [(5,), (50,)]},
+        cv=3,
+        n_jobs=2,
+    )
+    search.fit(X_train, y_train)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 2 and np.all(np.isfinite(scores))
+    # Five hidden units are too few for ten digits: the search must see that.
+    assert search.best_params_ == {"sigmoidmlpclassifier__hidden_layer_sizes": (50,)}
+    assert search.score(X_test, y_test) >= 0.93
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_joblib_and_pickle_round_trip(tmp_path, small, Estimator):
+    X, y = small
+    est = Estimator(random_state=0).fit(X, y)
+    joblib.dump(est, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    assert_array_equal(pickle.loads(pickle.dumps(est)).predict(X), est.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_same_random_state_gives_bit_identical_weights(small, Estimator):
+    X, y = small
+    first = weights(Estimator(random_state=3, max_iter=20).fit(X, y))
+    second = weights(Estimator(random_state=3, max_iter=20).fit(X, y))
+    for a, b in zip(first, second):
+        assert_array_equal(a, b)
+
+
+def test_different_random_states_give_different_weights(small):
+    X, y = small
+    a = SigmoidMLPClassifier(random_state=1, max_iter=5).fit(X, y).coefs_[0]
+    b = SigmoidMLPClassifier(random_state=2, max_iter=5).fit(X, y).coefs_[0]
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_continues_training(small, Estimator):
+    X, y = small
+    est = Estimator(random_state=0)
+    est.partial_fit(X, y, classes=np.unique(y))
+    assert est.n_iter_ == 1 and est.t_ == len(X)
+    before = [p.copy() for p in weights(est)]
+    for _ in range(30):
+        est.partial_fit(X, y)
+    assert est.n_iter_ == 31 and est.t_ == 31 * len(X)
+    assert len(est.loss_curve_) == 31
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, weights(est)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_equals_fit_epoch_by_epoch(small, Estimator):
+    # Without shuffling, k calls of partial_fit are k epochs of fit (same optimizer
+    # state carried over), so they end at the same weights.
+    X, y = small
+    fitted = Estimator(random_state=0, shuffle=False, max_iter=5, tol=0).fit(X, y)
+    streamed = Estimator(random_state=0, shuffle=False)
+    for _ in range(5):
+        streamed.partial_fit(X, y, classes=np.unique(y))
+    for a, b in zip(weights(fitted), weights(streamed)):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_needs_classes_first_and_rejects_unseen_labels(small, Estimator):
+    X, y = small
+    est = Estimator()
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        est.partial_fit(X, y)
+    est.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])  # a chunk missing a class
+    assert_array_equal(est.classes_, [0, 1, 2])
+    est.partial_fit(X, y, classes=[0, 1, 2])  # classes again on a later call
+    with pytest.raises(ValueError, match="differs from the classes"):
+        est.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"labels not in classes.*\[7\]"):
+        est.partial_fit(X, np.where(y == 0, 7, y))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_warm_start_continues_from_fitted_weights(small, Estimator):
+    X, y = small
+    est = Estimator(random_state=0, max_iter=5, warm_start=True).fit(X, y)
+    first_loss = est.loss_curve_[-1]
+    est.fit(X, y)
+    assert est.n_iter_ == 10 and len(est.loss_curve_) == 10
+    assert est.loss_curve_[-1] < first_loss
+    cold = Estimator(random_state=0, max_iter=5).fit(X, y)
+    cold.fit(X, y)  # without warm_start, the second fit starts again
+    assert cold.n_iter_ == 5
+
+
+def test_warm_start_with_changed_architecture_is_refused(small):
+    X, y = small
+    est = SigmoidMLPClassifier(hidden_layer_sizes=(4,), warm_start=True, max_iter=2)
+    est.fit(X, y)
+    est.set_params(hidden_layer_sizes=(5,))
+    with pytest.raises(ValueError, match="layer sizes"):
+        est.fit(X, y)
+    assert est.coefs_[0].shape == (6, 4)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver_kw", [{}, {"solver": "lbfgs"}, {"batch_size": None}])
+def test_float32_in_float32_throughout(small, Estimator, solver_kw):
+    X, y = small
+    est = Estimator(random_state=0, max_iter=5, **solver_kw).fit(
+        X.astype(np.float32), y
+    )
+    assert all(p.dtype == np.float32 for p in weights(est))
+    assert est.predict_proba(X.astype(np.float32)).dtype == np.float32
+    # float64 data given to a float32 model is computed in float32 as well.
+    assert est.predict_proba(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float64_stays_float64(small, Estimator):
+    X, y = small
+    est = Estimator(random_state=0, max_iter=5).fit(X, y)
+    assert all(p.dtype == np.float64 for p in weights(est))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
+def test_sparse_input_matches_dense(small, Estimator, container):
+    X, y = small
+    dense = Estimator(random_state=0, max_iter=10).fit(X, y)
+    sparse = Estimator(random_state=0, max_iter=10).fit(container(X), y)
+    for a, b in zip(weights(dense), weights(sparse)):
+        assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert_allclose(sparse.predict_proba(container(X)), dense.predict_proba(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_any_labels(small, Estimator):
+    X, y = small
+    names = np.array(["cat", "dog", "emu"])[y]
+    est = Estimator(random_state=0).fit(X, names)
+    assert_array_equal(est.classes_, ["cat", "dog", "emu"])
+    assert set(est.predict(X)) <= {"cat", "dog", "emu"}
+    gappy = np.array([-5, 10, 1000])[y]
+    est = Estimator(random_state=0).fit(X, gappy)
+    assert_array_equal(est.classes_, [-5, 10, 1000])
+    assert np.mean(est.predict(X) == gappy) > 0.6
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_two_classes_use_one_output(Estimator):
+    X, y = make_blobs(n_samples=100, centers=2, cluster_std=1.0, random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    binary = np.where(y == 1, "yes", "no")
+    est = Estimator(random_state=0).fit(X, binary)
+    assert est.predict_proba(X).shape == (len(X), 2)
+    assert (est.coefs_[-1] if hasattr(est, "coefs_") else est.coef_.T).shape[1] == 1
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(est.predict(X) == binary) > 0.9
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_weight_zero_equals_dropping_samples(small, Estimator):
+    # Full batch: a weight of zero removes a sample from J and from m exactly.
+    X, y = small
+    w = np.ones(len(X))
+    w[::3] = 0
+    kw = dict(batch_size=None, max_iter=30, random_state=0)
+    weighted = Estimator(**kw).fit(X, y, sample_weight=w)
+    dropped = Estimator(**kw).fit(X[w > 0], y[w > 0])
+    for a, b in zip(weights(weighted), weights(dropped)):
+        assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_weight_scale_does_not_matter(small, Estimator):
+    # The data term of J is normalised by m = sum of the weights, so scaling all
+    # weights changes nothing in it. (The penalty alpha/(2m) ||W||^2 does change with
+    # m, as in scikit-learn, hence alpha=0 here.)
+    X, y = small
+    kw = dict(batch_size=None, max_iter=10, random_state=0, alpha=0.0)
+    a = Estimator(**kw).fit(X, y, sample_weight=np.full(len(X), 3.0))
+    b = Estimator(**kw).fit(X, y)
+    for p, q in zip(weights(a), weights(b)):
+        assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_unfitted_estimator_raises_not_fitted(small, Estimator):
+    X, _ = small
+    with pytest.raises(NotFittedError):
+        Estimator().predict(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_convergence_warning_names_the_remedy(small, Estimator):
+    X, y = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="max_iter"):
+            Estimator(max_iter=1, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_verbose_prints_the_loss(small, Estimator, capsys):
+    X, y = small
+    Estimator(max_iter=3, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "Iteration 1",
+        "Iteration 2",
+        "Iteration 3",
+    ]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_lbfgs_has_no_partial_fit_and_records_losses(small, Estimator):
+    X, y = small
+    est = Estimator(solver="lbfgs", max_iter=50)
+    assert not hasattr(est, "partial_fit")
+    est.fit(X, y)
+    assert 1 <= len(est.loss_curve_) <= 50
+    assert est.loss_curve_[-1] <= est.loss_curve_[0]
+    assert est.loss_ == est.loss_curve_[-1]
