@@ -244,7 +244,15 @@ def train_lbfgs(coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, t
             callback=lambda intermediate_result: loss_curve.append(
                 float(intermediate_result.fun)
             ),
-            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+            # As scikit-learn's LogisticRegression: stop on the gradient (tol), not
+            # on scipy's default relative decrease of J, which stops far too early
+            # for a loss normalised by the number of samples.
+            options={
+                "maxiter": max_iter,
+                "maxfun": max_fun,
+                "gtol": tol,
+                "ftol": 64 * np.finfo(float).eps,
+            },
         )
     params = unpack(result.x, shapes, dtype)
     return params[:L], params[L:], loss_curve, result

@@ -1,0 +1,190 @@
+"""SigmoidMLPClassifier: its loss, forward propagation, solvers and early stopping."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import check_random_state
+
+from sknn_sigmoid import SigmoidMLPClassifier
+from sknn_sigmoid._network import init_parameters, loss_and_gradients
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=80, n_features=5, n_informative=3, n_classes=3, random_state=2
+    )
+    return MinMaxScaler().fit_transform(X), y
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def explicit_loss(X, Y, w, coefs, intercepts, alpha, loss):
+    """J written out sample by sample, straight from the docstring's formula."""
+    m = w.sum()
+    total = 0.0
+    for x, y, wi in zip(X, Y, w):
+        a = x
+        for W, b in zip(coefs, intercepts):
+            a = 1 / (1 + np.exp(-(a @ W + b)))
+        if loss == "squared_error":
+            total += wi * np.sum((a - y) ** 2) / 2
+        else:
+            total -= wi * np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+    return total / m + alpha / (2 * m) * sum(np.sum(W**2) for W in coefs)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_reported_loss_is_the_documented_loss(data, loss):
+    # One full-batch epoch reports J at the initial weights, which are drawn first
+    # from the random state; compare it with the formula written out.
+    X, y = data
+    w = np.linspace(0.5, 2.0, len(y))
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(4, 3),
+        loss=loss,
+        alpha=0.3,
+        batch_size=None,
+        max_iter=1,
+        random_state=7,
+    ).fit(X, y, sample_weight=w)
+    coefs, intercepts = init_parameters([5, 4, 3, 3], check_random_state(7))
+    Y = np.eye(3)[y]  # one-hot targets
+    expected = explicit_loss(X, Y, w, coefs, intercepts, 0.3, loss)
+    assert est.loss_curve_[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_one_full_batch_step_of_plain_gradient_descent(data):
+    # solver="sgd", momentum=0, full batch: one epoch is W <- W - eta dJ/dW.
+    X, y = data
+    eta = 0.7
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=eta,
+        batch_size=None,
+        max_iter=1,
+        alpha=0.01,
+        random_state=3,
+    ).fit(X, y)
+    coefs, intercepts = init_parameters([5, 4, 3], check_random_state(3))
+    _, coef_grads, intercept_grads = loss_and_gradients(
+        X, np.eye(3)[y], np.ones(len(y)), coefs, intercepts, 0.01, "squared_error"
+    )
+    for fitted, W, g in zip(est.coefs_, coefs, coef_grads):
+        assert_allclose(fitted, W - eta * g, rtol=1e-12)
+    for fitted, b, g in zip(est.intercepts_, intercepts, intercept_grads):
+        assert_allclose(fitted, b - eta * g, rtol=1e-12)
+
+
+def test_forward_returns_every_layer(data):
+    X, y = data
+    est = SigmoidMLPClassifier(hidden_layer_sizes=(6, 4), max_iter=5).fit(X, y)
+    activations = est.forward(X)
+    assert est.n_layers_ == 4 == len(activations)
+    assert [a.shape for a in activations] == [(80, 5), (80, 6), (80, 4), (80, 3)]
+    assert_array_equal(activations[0], X)
+    for a in activations[1:]:
+        assert np.all((a > 0) & (a < 1))
+    output = activations[-1]
+    assert_allclose(est.predict_proba(X), output / output.sum(axis=1, keepdims=True))
+    # a[1] is sigmoid(a[0] W[1]^T + b[1]) with coefs_[0] = W[1]^T.
+    z1 = X @ est.coefs_[0] + est.intercepts_[0]
+    assert_allclose(activations[1], 1 / (1 + np.exp(-z1)))
+
+
+def test_fitted_attributes_follow_mlpclassifier(data):
+    X, y = data
+    est = SigmoidMLPClassifier(hidden_layer_sizes=7, max_iter=15).fit(X, y)
+    assert [W.shape for W in est.coefs_] == [(5, 7), (7, 3)]
+    assert [b.shape for b in est.intercepts_] == [(7,), (3,)]
+    assert est.n_outputs_ == 3 and est.n_features_in_ == 5
+    assert est.n_iter_ == 15 == len(est.loss_curve_)
+    assert est.loss_ == est.loss_curve_[-1]
+    assert est.best_loss_ == min(est.loss_curve_)
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    params = dict(
+        hidden_layer_sizes=(20,),
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=0.0,
+        random_state=0,
+    )
+    est = SigmoidMLPClassifier(**params).fit(X, y)
+    scores = est.validation_scores_
+    assert len(scores) == est.n_iter_ == len(est.validation_loss_curve_)
+    assert est.best_validation_score_ == max(scores)
+    assert est.best_loss_ is None
+    best_epoch = int(np.argmax(scores)) + 1
+    assert est.n_iter_ > best_epoch  # training went on past the best epoch ...
+    # ... and the weights kept are those after the best epoch.
+    again = SigmoidMLPClassifier(**params, max_iter=best_epoch).fit(X, y)
+    for a, b in zip(est.coefs_, again.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_stops_when_the_loss_stops_falling(data):
+    X, y = data
+    est = SigmoidMLPClassifier(tol=10.0, n_iter_no_change=2, random_state=0).fit(X, y)
+    # The first epoch improves on an infinite best loss; no later epoch can improve
+    # it by 10, and training stops once more than n_iter_no_change epochs have not.
+    assert est.n_iter_ == 1 + 3
+
+
+def test_adaptive_learning_rate_divides_by_five(data):
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.5,
+        tol=10.0,
+        n_iter_no_change=1,
+        max_iter=30,
+        random_state=0,
+    ).fit(X, y)
+    # Each stall divides eta by 5 until it is at most 1e-6, when training stops:
+    # 0.5 / 5**8 = 1.28e-6 goes on, 0.5 / 5**9 = 2.56e-7 stops.
+    assert est._optimizer.learning_rate == pytest.approx(0.5 / 5**9)
+    assert est.n_iter_ < 30
+
+
+def test_invscaling_learning_rate(data):
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="sgd", learning_rate="invscaling", power_t=0.5, max_iter=3
+    ).fit(X, y)
+    assert est._optimizer.learning_rate == pytest.approx(0.01 / (est.t_ + 1) ** 0.5)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_every_solver_and_loss_learns_digits(solver, loss):
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    rate = {"sgd": 0.5, "adam": 0.01, "lbfgs": 0.01}[solver]
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(30,),
+        solver=solver,
+        loss=loss,
+        learning_rate_init=rate,
+        max_iter=60,
+        tol=1e-6,
+        random_state=0,
+    ).fit(X[::2], y[::2])
+    assert est.score(X[1::2], y[1::2]) > 0.9

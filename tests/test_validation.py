@@ -1,0 +1,209 @@
+"""Bad parameters and bad data give clear errors, and a failed call changes nothing."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import MinMaxScaler
+
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+
+SHARED_BAD_PARAMS = [
+    ("alpha", -1.0, ValueError),
+    ("alpha", "big", TypeError),
+    ("batch_size", 0, ValueError),
+    ("batch_size", 2.5, ValueError),
+    ("batch_size", "all", ValueError),
+    ("learning_rate_init", 0.0, ValueError),
+    ("learning_rate_init", -0.1, ValueError),
+    ("learning_rate_init", None, TypeError),
+    ("momentum", 1.5, ValueError),
+    ("nesterovs_momentum", "yes", TypeError),
+    ("beta_1", 1.0, ValueError),
+    ("beta_2", -0.1, ValueError),
+    ("epsilon", 0.0, ValueError),
+    ("max_iter", 0, ValueError),
+    ("max_iter", 10.5, TypeError),
+    ("max_iter", True, TypeError),
+    ("tol", -1e-3, ValueError),
+    ("tol", float("nan"), ValueError),
+    ("n_iter_no_change", 0, ValueError),
+    ("shuffle", 1, TypeError),
+    ("warm_start", "no", TypeError),
+    ("random_state", -1, ValueError),
+    ("random_state", "seed", TypeError),
+    ("verbose", -1, ValueError),
+]
+MLP_BAD_PARAMS = [
+    ("hidden_layer_sizes", (10, 0), ValueError),
+    ("hidden_layer_sizes", -3, ValueError),
+    ("hidden_layer_sizes", "100", TypeError),
+    ("hidden_layer_sizes", (10.5,), TypeError),
+    ("loss", "hinge", ValueError),
+    ("solver", "newton", ValueError),
+    ("solver", "gd", ValueError),
+    ("learning_rate", "cyclic", ValueError),
+    ("power_t", -0.5, ValueError),
+    ("max_fun", 0, ValueError),
+    ("early_stopping", None, TypeError),
+    ("validation_fraction", 1.0, ValueError),
+    ("validation_fraction", 0.0, ValueError),
+]
+LOGISTIC_BAD_PARAMS = [("solver", "sgd", ValueError), ("solver", None, ValueError)]
+
+CASES = [
+    (SigmoidMLPClassifier, *case) for case in SHARED_BAD_PARAMS + MLP_BAD_PARAMS
+] + [(OneVsRestLogistic, *case) for case in SHARED_BAD_PARAMS + LOGISTIC_BAD_PARAMS]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=90, n_features=5, n_informative=3, n_classes=3, random_state=1
+    )
+    return MinMaxScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return {
+        Estimator: Estimator(random_state=0, max_iter=20).fit(X, y)
+        for Estimator in (SigmoidMLPClassifier, OneVsRestLogistic)
+    }
+
+
+def snapshot(est):
+    """Deep copy of every fitted attribute (the ones ending in an underscore)."""
+    return {
+        k: [np.copy(a) for a in v] if isinstance(v, list) else np.copy(v)
+        for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_")
+    }
+
+
+def assert_unchanged(est, before, X, proba_before):
+    after = snapshot(est)
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        if isinstance(value, list):
+            assert len(after[key]) == len(value), key
+            for a, b in zip(after[key], value):
+                assert_array_equal(a, b, err_msg=key)
+        else:
+            assert_array_equal(after[key], value, err_msg=key)
+    assert_array_equal(est.predict_proba(X), proba_before)
+
+
+@pytest.mark.parametrize("Estimator, name, value, error", CASES)
+def test_bad_parameter_is_named_at_fit(data, fitted, Estimator, name, value, error):
+    X, y = data
+    est = clone(fitted[Estimator])
+    est.set_params(**{name: value})  # __init__ and set_params only store
+    with pytest.raises(error, match=rf"'{name}' parameter of {Estimator.__name__}"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator, name, value, error", CASES)
+def test_failed_fit_with_bad_parameter_keeps_fitted_model(
+    data, fitted, Estimator, name, value, error
+):
+    X, y = data
+    est = fitted[Estimator]
+    good = est.get_params()[name]
+    before, proba = snapshot(est), est.predict_proba(X)
+    est.set_params(**{name: value})
+    try:
+        with pytest.raises(error):
+            est.fit(X, y)
+        if hasattr(est, "partial_fit"):
+            with pytest.raises(error):
+                est.partial_fit(X, y)
+    finally:
+        est.set_params(**{name: good})
+    assert_unchanged(est, before, X, proba)
+
+
+def bad_data(X, y):
+    """Inputs scikit-learn users get wrong, with the error each must raise."""
+    X_wide = np.hstack([X, X[:, :1]])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    X_inf = X.copy()
+    X_inf[1, 1] = np.inf
+    return {
+        "nan": ((X_nan, y), {}, ValueError, "NaN"),
+        "inf": ((X_inf, y), {}, ValueError, "infinity"),
+        "empty": ((X[:0], y[:0]), {}, ValueError, "0 sample"),
+        "three_d": ((X[:, :, None], y), {}, ValueError, "dim"),
+        "strings": ((X.astype(str).astype(object) + "x", y), {}, ValueError, ""),
+        "complex": ((X + 1j, y), {}, ValueError, "omplex"),
+        # A chunk of one class is fine for partial_fit of a fitted model.
+        "one_class": ((X, np.zeros_like(y)), {"fit_only": True}, ValueError, "class"),
+        "continuous_y": ((X, y + 0.5), {}, ValueError, "Unknown label type"),
+        "multi_output_y": ((X, np.c_[y, y]), {}, ValueError, "1d"),
+        "length_mismatch": ((X, y[:-1]), {}, ValueError, "inconsistent"),
+        "wrong_n_features": ((X_wide, y), {"warm": True}, ValueError, "features"),
+        "negative_weight": ((X, y), {"sw": -np.ones(len(y))}, ValueError, "Negative"),
+        "zero_weights": ((X, y), {"sw": np.zeros(len(y))}, ValueError, "zero"),
+        "nan_weight": ((X, y), {"sw": np.full(len(y), np.nan)}, ValueError, "finite"),
+        "short_weights": ((X, y), {"sw": np.ones(3)}, ValueError, "sample_weight"),
+        "unseen_label": ((X, np.where(y == 0, 9, y)), {"warm": True}, ValueError, "9"),
+    }
+
+
+BAD_DATA_NAMES = list(bad_data(np.zeros((3, 2)), np.arange(3)))
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+@pytest.mark.parametrize("case", BAD_DATA_NAMES)
+def test_bad_data_raises_and_keeps_fitted_model(data, fitted, Estimator, case):
+    X, y = data
+    (X_bad, y_bad), options, error, message = bad_data(X, y)[case]
+    est = fitted[Estimator]
+    before, proba = snapshot(est), est.predict_proba(X)
+    calls = ["partial_fit"] if options.get("warm") else ["fit", "partial_fit"]
+    if options.get("fit_only"):
+        calls = ["fit"]
+    for method in calls:
+        with pytest.raises(error, match=message):
+            getattr(est, method)(X_bad, y_bad, sample_weight=options.get("sw"))
+        assert_unchanged(est, before, X, proba)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_predict_with_wrong_number_of_features(data, fitted, Estimator):
+    X, _ = data
+    with pytest.raises(ValueError, match="X has 4 features"):
+        fitted[Estimator].predict(X[:, :4])
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch):
+    # Whatever stops a call half-way (here an error in the middle of an epoch), the
+    # fitted attributes of before are restored.
+    X, y = data
+    est = fitted[Estimator]
+    before, proba = snapshot(est), est.predict_proba(X)
+
+    import sknn_sigmoid._training as training
+
+    calls = {"n": 0}
+    original = training.loss_and_gradients
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("stop")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "loss_and_gradients", failing)
+    est.set_params(warm_start=True, batch_size=10)
+    try:
+        with pytest.raises(RuntimeError, match="stop"):
+            est.fit(X, y)
+    finally:
+        est.set_params(warm_start=False, batch_size="auto")
+    assert calls["n"] == 3
+    assert_unchanged(est, before, X, proba)
