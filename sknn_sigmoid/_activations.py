@@ -42,20 +42,24 @@ def sigmoid(Z, out=None):
     return expit(Z, out=out)
 
 
-def sigmoid_derivative(A):
+def sigmoid_derivative(A, out=None):
     """Return sigmoid'(z) = a (1 - a), written with the activation a = sigmoid(z).
 
     Parameters
     ----------
     A : ndarray
         Activations a[l].
+    out : ndarray, default=None
+        Where to write the result (not ``A`` itself).
 
     Returns
     -------
     ndarray
         The derivative da/dz at every entry.
     """
-    return A * (1 - A)
+    out = np.subtract(1, A, out=out)
+    out *= A
+    return out
 
 
 def squared_error(A, Y, w, m):
@@ -79,7 +83,7 @@ def squared_error(A, Y, w, m):
     return float(w @ np.square(A - Y).sum(axis=1)) / (2 * m)
 
 
-def squared_error_delta(A, Y, w, m):
+def squared_error_delta(A, Y, w, m, out=None):
     """Output error of the squared error: delta[L] = (a - y) a (1 - a) w / m.
 
     Sigmoid outputs with squared error are not a canonical pair, so the derivative of
@@ -90,13 +94,18 @@ def squared_error_delta(A, Y, w, m):
     ----------
     A, Y, w, m
         As in :func:`squared_error`.
+    out : ndarray, default=None
+        Where to write delta[L].
 
     Returns
     -------
     delta : ndarray of shape (n_samples, n_outputs)
         dJ/dz[L].
     """
-    return (A - Y) * sigmoid_derivative(A) * (w / m)[:, np.newaxis]
+    delta = np.subtract(A, Y, out=out)
+    delta *= sigmoid_derivative(A)
+    delta *= (w / m)[:, np.newaxis]
+    return delta
 
 
 def log_loss(A, Y, w, m):
@@ -122,7 +131,7 @@ def log_loss(A, Y, w, m):
     return -float(w @ per_sample) / m
 
 
-def log_loss_delta(A, Y, w, m):
+def log_loss_delta(A, Y, w, m, out=None):
     """Output error of the log-loss: delta[L] = (a - y) w / m.
 
     Sigmoid and binary cross-entropy are a canonical pair: the sigmoid's derivative
@@ -132,12 +141,16 @@ def log_loss_delta(A, Y, w, m):
     ----------
     A, Y, w, m
         As in :func:`squared_error`.
+    out : ndarray, default=None
+        Where to write delta[L].
 
     Returns
     -------
     delta : ndarray of shape (n_samples, n_outputs)
     """
-    return (A - Y) * (w / m)[:, np.newaxis]
+    delta = np.subtract(A, Y, out=out)
+    delta *= (w / m)[:, np.newaxis]
+    return delta
 
 
 LOSS_FUNCTIONS = {"squared_error": squared_error, "log_loss": log_loss}

@@ -10,7 +10,26 @@ import math
 import numpy as np
 
 
-class GradientDescent:
+class _WorkArrays:
+    """One scratch array per parameter, made on first use and never pickled.
+
+    The updates are computed in place with it, so that a step allocates nothing the
+    size of a weight matrix.
+    """
+
+    def _work(self, params):
+        work = self.__dict__.get("_work_arrays")
+        if work is None or any(a.shape != p.shape for a, p in zip(work, params)):
+            work = self._work_arrays = [np.empty_like(p) for p in params]
+        return work
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_work_arrays", None)
+        return state
+
+
+class GradientDescent(_WorkArrays):
     """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
 
     Each step: v <- momentum * v - eta * g, then theta <- theta + v (or, with
@@ -55,11 +74,15 @@ class GradientDescent:
     def update_params(self, params, grads):
         """Take one step: update every array of ``params`` in place."""
         eta, mu = self.learning_rate, self.momentum
-        for theta, v, g in zip(params, self.velocities, grads):
+        for theta, v, g, step in zip(
+            params, self.velocities, grads, self._work(params)
+        ):
+            np.multiply(g, eta, out=step)  # eta g
             v *= mu
-            v -= eta * g
+            v -= step
             if self.nesterov:
-                theta += mu * v - eta * g
+                theta -= step
+                theta += np.multiply(v, mu, out=step)
             else:
                 theta += v
 
@@ -89,7 +112,7 @@ class GradientDescent:
         return self.learning_rate <= 1e-6
 
 
-class Adam:
+class Adam(_WorkArrays):
     """Adam (Kingma and Ba, 2014).
 
     With g the gradient and t the number of steps taken::
@@ -126,12 +149,20 @@ class Adam:
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         eta = self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for theta, m, v, g in zip(params, self.ms, self.vs, grads):
+        for theta, m, v, g, work in zip(
+            params, self.ms, self.vs, grads, self._work(params)
+        ):
             m *= b1
-            m += (1 - b1) * g
+            m += np.multiply(g, 1 - b1, out=work)
             v *= b2
-            v += (1 - b2) * np.square(g)
-            theta -= eta * m / (np.sqrt(v) + self.epsilon)
+            np.square(g, out=work)
+            work *= 1 - b2
+            v += work
+            np.sqrt(v, out=work)
+            work += self.epsilon
+            np.divide(m, work, out=work)
+            work *= eta
+            theta -= work
 
     def iteration_ends(self, time_step):
         """Adam keeps its learning rate; nothing to do at the end of an epoch."""

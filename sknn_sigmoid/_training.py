@@ -8,11 +8,13 @@ Nothing here knows about scikit-learn estimators: the loops see parameter lists,
 arrays and an optimizer.
 """
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 
 from ._network import forward, loss_and_gradients, objective, pack, unpack
 
@@ -73,7 +75,53 @@ def batch_slices(n_samples, batch_size):
     ]
 
 
-def run_epoch(coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss):
+class Workspace:
+    """Work arrays for training on batches of up to ``batch_size`` rows.
+
+    Allocated once per call to ``fit``, so that an epoch allocates nothing the size of
+    a batch or of a weight matrix: the batch's rows are gathered into ``X``, ``Y``,
+    ``w``, and forward and backward propagation write into the other buffers (see
+    :func:`~sknn_sigmoid._network.backward`).
+    """
+
+    def __init__(self, layer_sizes, batch_size, dtype, sparse_input=False):
+        def per_layer(n_rows):
+            return [np.empty((n_rows, n), dtype) for n in layer_sizes[1:]]
+
+        self.X = None if sparse_input else np.empty((batch_size, layer_sizes[0]), dtype)
+        self.Y = np.empty((batch_size, layer_sizes[-1]), dtype)
+        self.w = np.empty(batch_size, dtype)
+        self.activations = per_layer(batch_size)
+        self.deltas = per_layer(batch_size)
+        self.derivatives = per_layer(batch_size)
+        pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+        self.coef_grads = [np.empty(shape, dtype) for shape in pairs]
+        self.coef_scratch = [np.empty(shape, dtype) for shape in pairs]
+        self.intercept_grads = [np.empty(n, dtype) for n in layer_sizes[1:]]
+
+    def rows(self, n):
+        """The workspace for a batch of ``n`` rows: views of the first n rows."""
+        view = copy.copy(self)
+        for name in ("activations", "deltas", "derivatives"):
+            setattr(view, name, [buffer[:n] for buffer in getattr(self, name)])
+        return view
+
+    def gather(self, X, Y, w, rows):
+        """The batch of ``rows``: views for a slice, copies into the buffers else."""
+        if isinstance(rows, slice):
+            return X[rows], Y[rows], w[rows]
+        n = len(rows)
+        X_batch = X[rows] if self.X is None else np.take(X, rows, 0, out=self.X[:n])
+        return (
+            X_batch,
+            np.take(Y, rows, 0, out=self.Y[:n]),
+            np.take(w, rows, 0, out=self.w[:n]),
+        )
+
+
+def run_epoch(
+    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, workspace
+):
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
     Returns
@@ -86,13 +134,14 @@ def run_epoch(coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha
     total_loss, total_weight = 0.0, 0.0
     for batch in batch_slices(n, batch_size):
         rows = batch if order is None else order[batch]
-        w_batch = w[rows]
+        X_batch, Y_batch, w_batch = workspace.gather(X, Y, w, rows)
         m = float(w_batch.sum())
         if m == 0:
             continue
         J, coef_grads, intercept_grads = loss_and_gradients(
-            X[rows], Y[rows], w_batch, coefs, intercepts, alpha, loss
-        )
+            X_batch, Y_batch, w_batch, coefs, intercepts, alpha, loss,
+            workspace=workspace.rows(Y_batch.shape[0]),
+        )  # fmt: skip
         optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
         total_loss += J * m
         total_weight += m
@@ -179,6 +228,8 @@ def train_stochastic(
         True if the stopping rule ended training before ``n_epochs``.
     """
     n_train = X.shape[0] if train_rows is None else len(train_rows)
+    layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
+    workspace = Workspace(layer_sizes, batch_size, coefs[0].dtype, sp.issparse(X))
     for _ in range(n_epochs):
         order = train_rows
         if shuffle:
@@ -187,6 +238,7 @@ def train_stochastic(
         epoch_loss = run_epoch(
             coefs, intercepts, optimizer, X, Y, w,
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
+            workspace=workspace,
         )  # fmt: skip
         progress.n_iter += 1
         progress.t += n_train
