@@ -47,6 +47,10 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
     ----------
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights (not on the intercepts).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights in the loss:
+        ``{label: weight}``, or "balanced" for n_samples / (n_classes *
+        count(label)). ``partial_fit`` does not take "balanced".
     solver : {"gd", "adam", "lbfgs"}, default="gd"
         "gd" is (mini-batch) gradient descent with momentum, "adam" the Adam method,
         "lbfgs" the L-BFGS-B method on the full batch.
@@ -128,6 +132,7 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "alpha": v.real(0),
+        "class_weight": v.either(v.options("balanced", None), v.mapping),
         "solver": v.options("gd", "adam", "lbfgs"),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
         "learning_rate_init": v.real(0, closed="neither"),
@@ -149,6 +154,7 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         alpha=1e-4,
+        class_weight=None,
         solver="gd",
         batch_size="auto",
         learning_rate_init=0.1,
@@ -166,6 +172,7 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
         verbose=False,
     ):
         self.alpha = alpha
+        self.class_weight = class_weight
         self.solver = solver
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init

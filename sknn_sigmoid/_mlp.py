@@ -63,6 +63,13 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
     loss : {"squared_error", "log_loss"}, default="squared_error"
         The loss J, as above. Squared error is the lecture's; log-loss is offered for
         comparison (it avoids the learning slowdown of saturated outputs).
+    init : {"glorot_uniform", "normal", "scaled_normal"}, default="glorot_uniform"
+        How the weights start. "glorot_uniform" draws W[l] and b[l] uniformly
+        from [-r, r] with r = sqrt(2 / (n[l-1] + n[l])), which starts the sigmoid
+        units near their linear range; "normal" is the lecture's plain random
+        start, N(0, 1) for every weight and bias (units of wide layers start
+        saturated and learn slowly); "scaled_normal" draws W[l] from
+        N(0, 1 / n[l-1]) and b[l] from N(0, 1).
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "sgd" is (mini-batch) gradient descent with momentum; "adam" the Adam
         method; "lbfgs" the quasi-Newton L-BFGS-B method on the full batch. Adam is
@@ -71,6 +78,11 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         saturate: it trains well at one learning rate across data sets.
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights (biases are not penalised).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights in the loss:
+        ``{label: weight}``, or "balanced" for n_samples / (n_classes *
+        count(label)). ``partial_fit`` does not take "balanced" (the counts of a
+        chunk are not those of the data).
     batch_size : int, "auto" or None, default="auto"
         Samples per gradient step. "auto" is ``min(200, n_samples)``; None uses all
         samples at every step (full-batch gradient descent, the lecture's plain rule).
@@ -184,6 +196,8 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": v.layer_sizes,
         "loss": v.options("squared_error", "log_loss"),
+        "init": v.options("glorot_uniform", "normal", "scaled_normal"),
+        "class_weight": v.either(v.options("balanced", None), v.mapping),
         "solver": v.options("adam", "sgd", "lbfgs"),
         "alpha": v.real(0),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
@@ -212,8 +226,10 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         self,
         hidden_layer_sizes=(100,),
         loss="squared_error",
+        init="glorot_uniform",
         solver="adam",
         alpha=1e-4,
+        class_weight=None,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.01,
@@ -236,8 +252,10 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.loss = loss
+        self.init = init
         self.solver = solver
         self.alpha = alpha
+        self.class_weight = class_weight
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -371,7 +389,7 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         return [int(sizes)] if np.ndim(sizes) == 0 else [int(n) for n in sizes]
 
     def _initial_parameters(self, layer_sizes, rng, dtype):
-        return init_parameters(layer_sizes, rng, dtype)
+        return init_parameters(layer_sizes, rng, dtype, self.init)
 
     def _get_network(self):
         return self.coefs_, self.intercepts_

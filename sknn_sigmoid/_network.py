@@ -21,11 +21,41 @@ import scipy.sparse as sp
 from ._activations import LOSS_FUNCTIONS, OUTPUT_DELTAS, sigmoid, sigmoid_derivative
 
 
-def init_parameters(layer_sizes, rng, dtype=np.float64):
-    """Draw W[l] uniformly from [-r, r] with r = sqrt(2 / (n[l-1] + n[l])); b[l] too.
+def glorot_uniform(n_prev, n, rng):
+    """W[l] and b[l] uniform in [-r, r], r = sqrt(2 / (n[l-1] + n[l])).
 
-    This is Glorot and Bengio's (2010) normalised initialisation with the bound scaled
-    for the sigmoid's small slope around 0, as in scikit-learn's ``MLPClassifier``.
+    Glorot and Bengio's (2010) normalised initialisation keeps the variance of the
+    activations and of the back-propagated errors alike across layers; this bound
+    (that of scikit-learn's ``MLPClassifier`` for logistic units) starts sigmoid
+    units in their linear range around 0.
+    """
+    bound = np.sqrt(2.0 / (n_prev + n))
+    return rng.uniform(-bound, bound, (n_prev, n)), rng.uniform(-bound, bound, n)
+
+
+def standard_normal(n_prev, n, rng):
+    """W[l] and b[l] drawn from N(0, 1): the lecture's "start from random W and b"."""
+    return rng.standard_normal((n_prev, n)), rng.standard_normal(n)
+
+
+def scaled_normal(n_prev, n, rng):
+    """W[l] from N(0, 1 / n[l-1]), b[l] from N(0, 1).
+
+    Dividing by the square root of the number of inputs keeps z[l] of order 1, so
+    units do not start saturated.
+    """
+    return rng.standard_normal((n_prev, n)) / np.sqrt(n_prev), rng.standard_normal(n)
+
+
+INITIALIZERS = {
+    "glorot_uniform": glorot_uniform,
+    "normal": standard_normal,
+    "scaled_normal": scaled_normal,
+}
+
+
+def init_parameters(layer_sizes, rng, dtype=np.float64, init="glorot_uniform"):
+    """Draw the initial weights and biases of every layer.
 
     Parameters
     ----------
@@ -35,6 +65,9 @@ def init_parameters(layer_sizes, rng, dtype=np.float64):
         Source of randomness.
     dtype : numpy dtype, default=np.float64
         Dtype of the returned arrays.
+    init : {"glorot_uniform", "normal", "scaled_normal"}, default="glorot_uniform"
+        The scheme, one of :data:`INITIALIZERS` (see :func:`glorot_uniform`,
+        :func:`standard_normal`, :func:`scaled_normal`).
 
     Returns
     -------
@@ -45,9 +78,9 @@ def init_parameters(layer_sizes, rng, dtype=np.float64):
     """
     coefs, intercepts = [], []
     for n_prev, n in zip(layer_sizes[:-1], layer_sizes[1:]):
-        bound = np.sqrt(2.0 / (n_prev + n))
-        coefs.append(rng.uniform(-bound, bound, (n_prev, n)).astype(dtype))
-        intercepts.append(rng.uniform(-bound, bound, n).astype(dtype))
+        W, b = INITIALIZERS[init](n_prev, n, rng)
+        coefs.append(W.astype(dtype))
+        intercepts.append(b.astype(dtype))
     return coefs, intercepts
 
 
@@ -99,7 +132,7 @@ def penalty(coefs, alpha, m):
     return alpha / (2 * m) * sum(float(np.vdot(W, W)) for W in coefs)
 
 
-def backward(activations, Y, w, coefs, alpha, loss, out=None):
+def backward(activations, Y, w, coefs, alpha, loss, out=None, m=None):
     """Back-propagation: the gradient of J with respect to every W[l] and b[l].
 
     With m = sum(w) and delta[L] given by the loss, for l = L, ..., 1::
@@ -126,6 +159,8 @@ def backward(activations, Y, w, coefs, alpha, loss, out=None):
         Buffers to compute in place: lists ``deltas``, ``derivatives`` (shaped like
         the activations), ``coef_grads``, ``coef_scratch`` (shaped like ``coefs``)
         and ``intercept_grads``.
+    m : float, default=None
+        The normaliser of J; None means ``sum(w)``.
 
     Returns
     -------
@@ -133,7 +168,7 @@ def backward(activations, Y, w, coefs, alpha, loss, out=None):
         Shaped like ``coefs`` and the intercepts.
     """
     L = len(coefs)
-    m = float(w.sum())
+    m = float(w.sum()) if m is None else m
     buffers = out if out is not None else _NoBuffers(L)
     coef_grads, intercept_grads = [None] * L, [None] * L
     delta = OUTPUT_DELTAS[loss](activations[L], Y, w, m, out=buffers.deltas[L - 1])
@@ -176,7 +211,7 @@ def _matmul(A, B, out):
     return np.matmul(A, B, out=out)
 
 
-def objective(activations, Y, w, coefs, alpha, loss):
+def objective(activations, Y, w, coefs, alpha, loss, m=None):
     """The regularised loss J of a batch, from its forward pass.
 
     Parameters
@@ -188,11 +223,11 @@ def objective(activations, Y, w, coefs, alpha, loss):
     -------
     float
     """
-    m = float(w.sum())
+    m = float(w.sum()) if m is None else m
     return LOSS_FUNCTIONS[loss](activations[-1], Y, w, m) + penalty(coefs, alpha, m)
 
 
-def loss_and_gradients(X, Y, w, coefs, intercepts, alpha, loss, workspace=None):
+def loss_and_gradients(X, Y, w, coefs, intercepts, alpha, loss, workspace=None, m=None):
     """One forward and one backward pass: J and its gradients for a batch.
 
     Parameters
@@ -206,6 +241,8 @@ def loss_and_gradients(X, Y, w, coefs, intercepts, alpha, loss, workspace=None):
     workspace : Workspace, default=None
         Buffers for a batch of exactly ``n_samples`` rows (see :func:`backward`,
         plus ``activations`` for :func:`forward`); None allocates new arrays.
+    m : float, default=None
+        The normaliser of J; None means ``sum(w)``.
 
     Returns
     -------
@@ -214,8 +251,8 @@ def loss_and_gradients(X, Y, w, coefs, intercepts, alpha, loss, workspace=None):
     """
     buffers = None if workspace is None else workspace.activations
     activations = forward(X, coefs, intercepts, out=buffers)
-    J = objective(activations, Y, w, coefs, alpha, loss)
-    return (J, *backward(activations, Y, w, coefs, alpha, loss, out=workspace))
+    J = objective(activations, Y, w, coefs, alpha, loss, m)
+    return (J, *backward(activations, Y, w, coefs, alpha, loss, workspace, m))
 
 
 def pack(arrays):

@@ -124,28 +124,34 @@ def run_epoch(
 ):
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
+    A batch of b of the n samples normalises its loss by b / n of the total weight m,
+    so that its gradient is an unbiased estimate of the gradient of J (with uniform
+    weights this is the batch's own weight; with class weights, a batch without the
+    heavy classes counts little, as it should).
+
     Returns
     -------
     float
-        The epoch's loss: the batches' losses (before their steps) averaged with the
-        batches' total sample weights.
+        The epoch's loss J: the batches' losses (before their steps), weighted by
+        their normalisers.
     """
+    rows_all = slice(None) if order is None else order
     n = X.shape[0] if order is None else len(order)
-    total_loss, total_weight = 0.0, 0.0
+    mean_weight = float(w[rows_all].sum()) / n
+    if mean_weight == 0:
+        return 0.0
+    total_loss = 0.0
     for batch in batch_slices(n, batch_size):
         rows = batch if order is None else order[batch]
         X_batch, Y_batch, w_batch = workspace.gather(X, Y, w, rows)
-        m = float(w_batch.sum())
-        if m == 0:
-            continue
+        m = mean_weight * Y_batch.shape[0]
         J, coef_grads, intercept_grads = loss_and_gradients(
             X_batch, Y_batch, w_batch, coefs, intercepts, alpha, loss,
-            workspace=workspace.rows(Y_batch.shape[0]),
+            workspace=workspace.rows(Y_batch.shape[0]), m=m,
         )  # fmt: skip
         optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
         total_loss += J * m
-        total_weight += m
-    return total_loss / total_weight if total_weight else 0.0
+    return total_loss / (mean_weight * n)
 
 
 @dataclass

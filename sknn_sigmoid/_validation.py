@@ -9,6 +9,7 @@ and a description of what the value should be.
 import numbers
 
 import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 
@@ -72,6 +73,11 @@ def either(*checks):
         return kind, " or ".join(expected for _, expected in failures)
 
     return check
+
+
+def mapping(value):
+    """A dict."""
+    return None if isinstance(value, dict) else (TypeError, "a dict")
 
 
 def random_state(value):
@@ -145,6 +151,30 @@ def check_sample_weight(sample_weight, n_samples, dtype):
             "sample_weight is all zero: at least one weight must be positive."
         )
     return w
+
+
+def class_weights(class_weight, y, classes, incremental):
+    """Per-sample weights from ``class_weight`` (None, "balanced" or a dict)."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):
+        if incremental:
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: pass a "
+                "dict of class weights, or sample_weight."
+            )
+        class_weight = dict(
+            zip(classes, compute_class_weight("balanced", classes=classes, y=y))
+        )
+    unknown = set(class_weight) - set(classes.tolist())
+    if unknown:
+        raise ValueError(
+            f"class_weight names labels that are not classes: {sorted(unknown)}."
+        )
+    weights = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("class_weight values must be finite and non-negative.")
+    return weights[np.searchsorted(classes, y)]
 
 
 def check_targets(y):
