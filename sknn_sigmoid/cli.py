@@ -1,62 +1,395 @@
 """The ``sknn-sigmoid`` command line (also ``python -m sknn_sigmoid``).
 
-``sknn-sigmoid demo`` trains both estimators on scikit-learn's bundled digits and
-prints their test accuracy and fit time.
+Commands
+--------
+``demo``
+    Train both estimators and print a table of test accuracy and fit time: on
+    scikit-learn's bundled digits, or on MNIST with ``--mnist DIR``.
+``train``
+    Train one estimator (``--estimator mlp`` or ``logistic``) with the
+    hyperparameters given as options, print its test accuracy and fit time, and
+    with ``--save PATH`` write the fitted ``Pipeline(MinMaxScaler, estimator)``
+    with joblib.
+``evaluate PATH``
+    Print the test accuracy of a saved model (``--report``: per-class report).
+``plot PATH``
+    Draw the weight images, the loss curve and the activations of one test image
+    of a saved model into PNG files (needs matplotlib, the ``[plot]`` extra).
+
+Data
+----
+``--digits`` (the default) is scikit-learn's ``load_digits`` (1797 images of 8x8
+pixels), split by ``train_test_split(X, y, test_size=0.25, stratify=y,
+random_state=0)``: ``train`` trains on the first part and ``evaluate`` and ``plot``
+test on the second, so a model is never scored on the images it was trained on.
+``--mnist DIR`` reads the four MNIST IDX files from DIR: the 60,000 training images
+and the 10,000 test images. ``--max-samples N`` keeps only the first N training and
+the first N test images, for quick runs.
+
+Training
+--------
+With the solvers "sgd"/"gd" (gradient descent, the same method under each
+estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of the
+training data (stratified), then runs epochs of ``partial_fit``; after each it
+prints the epoch, the training loss, the validation accuracy, the elapsed time and
+an estimate of the time left to stderr (``--quiet`` silences it). Training stops
+after ``--n-iter-no-change`` epochs without an improvement of ``--tol`` in the
+validation accuracy (in the training loss with ``--validation-fraction 0``) or after
+``--max-iter`` epochs, and keeps the model of the best epoch. Ctrl-C stops training
+after the last completed epoch and keeps that model. The solver "lbfgs" trains with
+one call to ``fit`` on all the training data, without per-epoch progress.
+
+Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
+1 (2 for a wrong command line, 130 for Ctrl-C outside training).
+
+Saved models are pickles (joblib): load only files you trust.
 """
 
 import argparse
+import copy
+import os
 import sys
 import time
 import warnings
+from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
 
+PROG = "sknn-sigmoid"
 
-def demo(random_state=0, out=sys.stdout):
-    """Train both estimators on ``load_digits`` and print a table of results.
+#: Epochs per estimator of ``demo --mnist`` unless ``--max-iter`` says otherwise.
+DEMO_MNIST_MAX_ITER = 10
+
+ESTIMATORS = {"mlp": SigmoidMLPClassifier, "logistic": OneVsRestLogistic}
+
+# The options of ``train`` that set estimator parameters of the same name.
+HYPERPARAMETERS = (
+    "hidden_layer_sizes",
+    "loss",
+    "solver",
+    "learning_rate",
+    "learning_rate_init",
+    "batch_size",
+    "alpha",
+    "momentum",
+    "max_iter",
+    "tol",
+    "n_iter_no_change",
+)
+
+# "sgd" and "gd" both name mini-batch gradient descent with momentum; each estimator
+# knows it by one of the two names.
+GRADIENT_DESCENT = {"mlp": "sgd", "logistic": "gd"}
+
+
+class CommandError(Exception):
+    """An error to report to the user in one line, without a traceback."""
+
+
+class Data(NamedTuple):
+    """Training and test data, with a sentence saying what they are."""
+
+    X_train: object
+    y_train: object
+    X_test: object
+    y_test: object
+    description: str
+
+
+# ---------------------------------------------------------------------------------
+# Data
+
+
+def _first(X, y, max_samples):
+    if X is None or max_samples is None:
+        return X, y
+    return X[:max_samples], y[:max_samples]
+
+
+def load_data(mnist=None, max_samples=None, *, train=True, random_state=0):
+    """Load the digits (``mnist=None``) or MNIST from the directory ``mnist``.
+
+    The digits are split by ``train_test_split(test_size=0.25, stratify=y,
+    random_state=random_state)``; MNIST keeps its own training and test sets.
+    ``max_samples`` keeps the first samples of each part; ``train=False`` skips
+    reading the MNIST training set (``X_train`` and ``y_train`` are then None).
+    """
+    if max_samples is not None and max_samples < 1:
+        raise CommandError(f"--max-samples must be at least 1; got {max_samples}.")
+    if mnist is None:
+        X, y = load_digits(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, stratify=y, test_size=0.25, random_state=random_state
+        )
+        source = "load_digits"
+    else:
+        from .datasets import load_mnist
+
+        X_train = y_train = None
+        if train:
+            X_train, y_train = load_mnist(mnist, subset="train", return_X_y=True)
+        X_test, y_test = load_mnist(mnist, subset="test", return_X_y=True)
+        source = f"MNIST from {mnist}"
+    X_train, y_train = _first(X_train, y_train, max_samples)
+    X_test, y_test = _first(X_test, y_test, max_samples)
+    parts = [] if X_train is None else [f"{len(X_train)} training"]
+    parts.append(f"{len(X_test)} test images")
+    description = f"{source}: {' and '.join(parts)} of {X_test.shape[1]} pixels"
+    return Data(X_train, y_train, X_test, y_test, description)
+
+
+def _data_from_args(args, *, train=True):
+    return load_data(args.mnist, args.max_samples, train=train)
+
+
+# ---------------------------------------------------------------------------------
+# Training
+
+
+def _duration(seconds):
+    """A short human duration: '4.2s', '3m07s', '1h02m'."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class EpochReporter:
+    """Print one line per epoch to ``stream``; nothing if ``stream`` is None."""
+
+    def __init__(self, max_epochs, stream=None, label=""):
+        self.max_epochs = max_epochs
+        self.stream = stream
+        self.label = label
+        self.start = time.perf_counter()
+
+    def __call__(self, epoch, loss, score=None):
+        if self.stream is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / epoch * (self.max_epochs - epoch)
+        line = f"{self.label}epoch {epoch}/{self.max_epochs}: loss {loss:.6f}"
+        if score is not None:
+            line += f", validation accuracy {score:.4f}"
+        line += f", elapsed {_duration(elapsed)}, left at most {_duration(left)}"
+        print(line, file=self.stream, flush=True)
+
+
+class TrainingResult(NamedTuple):
+    """What :func:`train_epochs` did."""
+
+    model: object  # the fitted Pipeline(MinMaxScaler, estimator)
+    epochs: int  # epochs completed
+    kept_epoch: int  # the epoch whose model is kept
+    interrupted: bool  # Ctrl-C stopped training
+    stopped_early: bool  # the no-improvement rule stopped training
+    fit_time: float  # seconds
+
+
+def train_epochs(
+    estimator,
+    X,
+    y,
+    *,
+    validation_fraction=0.1,
+    max_epochs=None,
+    n_iter_no_change=None,
+    tol=None,
+    random_state=None,
+    report=None,
+):
+    """Train ``MinMaxScaler`` + ``estimator`` epoch by epoch with ``partial_fit``.
+
+    One call of ``partial_fit`` is one epoch; the optimizer state carries over from
+    call to call. ``validation_fraction`` of the data (stratified) is held out and
+    scored after every epoch; training stops after ``n_iter_no_change`` epochs
+    without an improvement of ``tol`` in that score (in the training loss when
+    ``validation_fraction`` is 0) or after ``max_epochs`` epochs, and the model of
+    the best epoch is kept. ``max_epochs``, ``n_iter_no_change`` and ``tol``
+    default to the estimator's ``max_iter``, ``n_iter_no_change`` and ``tol``.
+
+    KeyboardInterrupt (Ctrl-C) ends training: the model of the last completed epoch
+    is kept (an interrupted ``partial_fit`` leaves the estimator as it was).
+
+    ``report(epoch, loss, validation_score)`` is called after every epoch.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    params = estimator.get_params()
+    max_epochs = params["max_iter"] if max_epochs is None else max_epochs
+    n_iter_no_change = (
+        params["n_iter_no_change"] if n_iter_no_change is None else n_iter_no_change
+    )
+    tol = params["tol"] if tol is None else tol
+    if not 0 <= validation_fraction < 1:
+        raise CommandError(
+            f"--validation-fraction must be in [0, 1); got {validation_fraction}."
+        )
+    if max_epochs < 1:
+        raise CommandError(f"--max-iter must be at least 1; got {max_epochs}.")
+    if n_iter_no_change < 1:
+        raise CommandError(
+            f"--n-iter-no-change must be at least 1; got {n_iter_no_change}."
+        )
+    start = time.perf_counter()
+    rng = check_random_state(random_state)
+    classes = np.unique(y)
+    X_val = y_val = None
+    if validation_fraction > 0:
+        X, X_val, y, y_val = _split(X, y, validation_fraction, rng)
+    scaler = MinMaxScaler().fit(X)
+    X = scaler.transform(X)
+    if X_val is not None:
+        X_val = scaler.transform(X_val)
+
+    best, best_epoch = None, 0
+    best_score, best_loss, no_improvement = -np.inf, np.inf, 0
+    scores = []
+    epoch, interrupted, stopped_early = 0, False, False
+    try:
+        while epoch < max_epochs:
+            # A new order every epoch: the estimator's own shuffling repeats one
+            # order when random_state is an int.
+            order = rng.permutation(len(y))
+            estimator.partial_fit(X[order], y[order], classes=classes)
+            epoch += 1
+            loss = estimator.loss_
+            if X_val is None:
+                score = None
+                improved = loss < best_loss - tol
+                best_loss = min(best_loss, loss)
+            else:
+                score = estimator.score(X_val, y_val)
+                scores.append(score)
+                improved = score >= best_score + tol
+                if score > best_score:
+                    best_score, best_epoch = score, epoch
+                    best = copy.deepcopy(estimator)
+            if report is not None:
+                report(epoch, loss, score)
+            no_improvement = 0 if improved else no_improvement + 1
+            if no_improvement >= n_iter_no_change:
+                stopped_early = True
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    if epoch == 0:
+        raise KeyboardInterrupt  # nothing trained: nothing to keep
+    if interrupted or best is None:
+        best, best_epoch = estimator, epoch
+    if scores:
+        best.validation_scores_ = scores[:best_epoch]
+        best.best_validation_score_ = max(best.validation_scores_)
+    fit_time = time.perf_counter() - start
+    model = make_pipeline(scaler, best)
+    return TrainingResult(
+        model, epoch, best_epoch, interrupted, stopped_early, fit_time
+    )
+
+
+def _split(X, y, validation_fraction, rng):
+    seed = rng.randint(np.iinfo(np.int32).max)
+    try:
+        return train_test_split(
+            X, y, test_size=validation_fraction, stratify=y, random_state=seed
+        )
+    except ValueError:  # a class too rare to stratify
+        return train_test_split(X, y, test_size=validation_fraction, random_state=seed)
+
+
+# ---------------------------------------------------------------------------------
+# Commands
+
+
+def demo(
+    random_state=0,
+    out=sys.stdout,
+    *,
+    mnist=None,
+    max_samples=None,
+    max_iter=None,
+    progress=None,
+):
+    """Train both estimators and print a table of test accuracy and fit time.
 
     Parameters
     ----------
     random_state : int, default=0
-        Seeds the train/test split and the estimators.
+        Seeds the train/test split (digits) and the estimators.
     out : file-like, default=sys.stdout
         Where the table is written.
+    mnist : str or path-like, default=None
+        Directory of the MNIST IDX files: train on the MNIST training set and score
+        on its test set, epoch by epoch with progress to ``progress``
+        (``max_iter``, default 10, epochs per estimator). None uses ``load_digits``.
+    max_samples : int, default=None
+        Use only the first ``max_samples`` training and test samples.
+    max_iter : int, default=None
+        Epochs per estimator; None keeps the estimators' defaults on the digits.
+    progress : file-like, default=None
+        Where the per-epoch progress of MNIST training goes (None: nowhere).
 
     Returns
     -------
     list of dict
         One row per estimator: ``name``, ``accuracy``, ``fit_time``.
     """
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=random_state
-    )
-    print(
-        f"load_digits: {len(X_train)} training and {len(X_test)} test images "
-        f"of {X.shape[1]} pixels",
-        file=out,
-    )
+    data = load_data(mnist, max_samples, random_state=random_state)
+    print(data.description, file=out)
+    params = {"random_state": random_state}
+    if mnist is not None and max_iter is None:
+        max_iter = DEMO_MNIST_MAX_ITER
+    if max_iter is not None:
+        params["max_iter"] = max_iter
+    if mnist is not None:
+        print(
+            f"each estimator: at most {max_iter} epochs of partial_fit on all the "
+            "training images, stopping early when the training loss stops falling",
+            file=out,
+        )
     print(f"{'estimator':<24}{'test accuracy':>15}{'fit time (s)':>15}", file=out)
     rows = []
-    for estimator in (
-        SigmoidMLPClassifier(random_state=random_state),
-        OneVsRestLogistic(random_state=random_state),
-    ):
-        model = make_pipeline(MinMaxScaler(), estimator)
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X_train, y_train)
-        fit_time = time.perf_counter() - start
+    for estimator in (SigmoidMLPClassifier(**params), OneVsRestLogistic(**params)):
+        name = type(estimator).__name__
+        if mnist is None:
+            model = make_pipeline(MinMaxScaler(), estimator)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(data.X_train, data.y_train)
+            fit_time = time.perf_counter() - start
+        else:
+            result = train_epochs(
+                estimator,
+                data.X_train,
+                data.y_train,
+                validation_fraction=0,
+                random_state=random_state,
+                report=EpochReporter(max_iter, progress, f"{name}: "),
+            )
+            if result.interrupted and progress is not None:
+                print(
+                    f"{name}: training interrupted after {result.epochs} epochs",
+                    file=progress,
+                )
+            model, fit_time = result.model, result.fit_time
         row = {
-            "name": type(estimator).__name__,
-            "accuracy": model.score(X_test, y_test),
+            "name": name,
+            "accuracy": model.score(data.X_test, data.y_test),
             "fit_time": fit_time,
         }
         rows.append(row)
@@ -67,24 +400,463 @@ def demo(random_state=0, out=sys.stdout):
     return rows
 
 
+def _run_demo(args, out, err):
+    demo(
+        random_state=args.random_state,
+        out=out,
+        mnist=args.mnist,
+        max_samples=args.max_samples,
+        max_iter=args.max_iter,
+        progress=None if args.quiet else err,
+    )
+    return 0
+
+
+def make_estimator(args):
+    """The estimator ``--estimator`` names, with the hyperparameters given."""
+    cls = ESTIMATORS[args.estimator]
+    accepted = cls().get_params()
+    params = {"random_state": args.random_state}
+    for name in HYPERPARAMETERS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in accepted:
+            option = "--" + name.replace("_", "-")
+            raise CommandError(
+                f"{option} does not apply to --estimator {args.estimator}."
+            )
+        params[name] = value
+    if params.get("solver") in GRADIENT_DESCENT.values():
+        params["solver"] = GRADIENT_DESCENT[args.estimator]
+    if params.get("batch_size") == "full":
+        params["batch_size"] = None
+    return cls(**params)
+
+
+def _describe(estimator):
+    """The class and the parameters that differ from the defaults, in one line."""
+    defaults = type(estimator)().get_params()
+    changed = {
+        name: value
+        for name, value in estimator.get_params().items()
+        if value != defaults[name]
+    }
+    args = ", ".join(f"{name}={value!r}" for name, value in changed.items())
+    return f"{type(estimator).__name__}({args})"
+
+
+def _run_train(args, out, err):
+    estimator = make_estimator(args)
+    # Check what can be checked before the data are read and the model trained.
+    if not 0 <= args.validation_fraction < 1:
+        raise CommandError(
+            f"--validation-fraction must be in [0, 1); got {args.validation_fraction}."
+        )
+    epochs = {
+        "max-iter": estimator.max_iter,
+        "n-iter-no-change": estimator.n_iter_no_change,
+    }
+    for option, value in epochs.items():
+        if value < 1:
+            raise CommandError(f"--{option} must be at least 1; got {value}.")
+    if args.save is not None:
+        directory = Path(args.save).resolve().parent
+        if not directory.is_dir():
+            raise CommandError(f"cannot save to {args.save}: no directory {directory}.")
+    data = _data_from_args(args)
+    print(f"data: {data.description}", file=out)
+    print(f"estimator: MinMaxScaler + {_describe(estimator)}", file=out)
+    notes = [] if args.quiet else [err]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if estimator.solver == "lbfgs":
+            for stream in notes:
+                print(
+                    "solver lbfgs: one call to fit on all the training data; no "
+                    "per-epoch progress and no validation hold-out",
+                    file=stream,
+                    flush=True,
+                )
+            model = make_pipeline(MinMaxScaler(), estimator)
+            start = time.perf_counter()
+            model.fit(data.X_train, data.y_train)
+            fit_time = time.perf_counter() - start
+            print(f"iterations: {model[-1].n_iter_}", file=out)
+        else:
+            max_epochs = estimator.max_iter
+            result = train_epochs(
+                estimator,
+                data.X_train,
+                data.y_train,
+                validation_fraction=args.validation_fraction,
+                random_state=args.random_state,
+                report=EpochReporter(max_epochs, None if args.quiet else err),
+            )
+            model, fit_time = result.model, result.fit_time
+            _print_stop(result, max_epochs, out, err)
+    _print_warnings(caught, err)
+    accuracy = model.score(data.X_test, data.y_test)
+    print(f"test accuracy: {accuracy:.4f}", file=out)
+    print(f"fit time: {fit_time:.2f} s", file=out)
+    if args.save is not None:
+        _save(model, args.save)
+        print(f"saved to {args.save}", file=out)
+    return 0
+
+
+def _print_stop(result, max_epochs, out, err):
+    if result.interrupted:
+        print(
+            f"training interrupted after {result.epochs} epochs; keeping the model "
+            f"of epoch {result.epochs}",
+            file=err,
+        )
+        print(f"epochs: {result.epochs} (interrupted)", file=out)
+        return
+    why = "no improvement" if result.stopped_early else f"--max-iter {max_epochs}"
+    line = f"epochs: {result.epochs} (stopped by {why})"
+    if result.kept_epoch != result.epochs:
+        line += f"; keeping the model of epoch {result.kept_epoch}"
+    scores = getattr(result.model[-1], "validation_scores_", None)
+    if scores:
+        line += f", validation accuracy {scores[-1]:.4f}"
+    print(line, file=out)
+
+
+def _print_warnings(caught, err):
+    seen = set()
+    for warning in caught:
+        if not issubclass(warning.category, UserWarning):
+            continue
+        message = " ".join(str(warning.message).split())
+        if message not in seen:
+            seen.add(message)
+            print(f"{PROG}: warning: {message}", file=err)
+
+
+def _save(model, path):
+    import joblib
+
+    # Write a temporary file first, so that an interrupted or failed write leaves no
+    # half-written model behind (nor destroys an older one).
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        joblib.dump(model, partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise CommandError(f"cannot save to {path}: {exc.strerror or exc}.") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def load_model(path):
+    """Load a model saved by ``train --save``; CommandError if that fails."""
+    import joblib
+
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"model file not found: {path}")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # pickle raises many kinds of errors
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise CommandError(
+            f"cannot read model {path}: not a model saved by joblib ({detail})"
+        ) from exc
+    if not hasattr(model, "predict"):
+        raise CommandError(
+            f"{path} does not hold a model: found a {type(model).__name__}."
+        )
+    return model
+
+
+def _run_evaluate(args, out, err):
+    model = load_model(args.model)
+    data = _data_from_args(args, train=False)
+    print(f"model: {args.model}", file=out)
+    print(f"data: {data.description}", file=out)
+    y_pred = _predict(model, args.model, data)
+    accuracy = float(np.mean(y_pred == data.y_test))
+    print(f"test accuracy: {accuracy:.4f}", file=out)
+    if args.report:
+        from sklearn.metrics import classification_report
+
+        print(classification_report(data.y_test, y_pred, digits=4), file=out)
+    return 0
+
+
+def _predict(model, path, data):
+    try:
+        return model.predict(data.X_test)
+    except ValueError as exc:
+        raise CommandError(
+            f"the model {path} does not fit the data ({_one_line(exc)})"
+        ) from exc
+
+
+def _run_plot(args, out, err):
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise CommandError(
+            'plotting needs matplotlib: pip install "sknn_sigmoid[plot]"'
+        ) from exc
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .inspection import ActivationsDisplay, LossCurveDisplay, WeightImagesDisplay
+
+    model = load_model(args.model)
+    data = _data_from_args(args, train=False)
+    if not 0 <= args.index < len(data.X_test):
+        raise CommandError(
+            f"--index must be in [0, {len(data.X_test)}); got {args.index}."
+        )
+    _predict(model, args.model, data)  # check that model and data fit together
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(args.model).stem
+    x = data.X_test[args.index]
+    displays = {
+        "weights": lambda: WeightImagesDisplay.from_estimator(
+            model, max_images=args.max_images
+        ),
+        "loss_curve": lambda: LossCurveDisplay.from_estimator(model),
+        "activations": lambda: ActivationsDisplay.from_estimator(model, x),
+    }
+    for name, draw in displays.items():
+        figure = draw().figure_
+        path = out_dir / f"{stem}_{name}.png"
+        try:
+            figure.savefig(path, dpi=100)
+        finally:
+            plt.close(figure)
+        print(path, file=out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------
+# Argument parsing
+
+
+def _layer_sizes(text):
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 100,30; got {text!r}"
+        ) from None
+
+
+def _batch_size(text):
+    if text in ("auto", "full"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer, 'auto' or 'full'; got {text!r}"
+        ) from None
+
+
+def _add_data_options(parser):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--digits",
+        dest="mnist",
+        action="store_const",
+        const=None,
+        help="scikit-learn's load_digits, split by train_test_split(test_size=0.25, "
+        "stratify=y, random_state=0) (the default)",
+    )
+    group.add_argument(
+        "--mnist",
+        metavar="DIR",
+        help="MNIST: the IDX files (optionally .gz) in DIR; training and test sets",
+    )
+    parser.add_argument(
+        "--max-samples",
+        type=int,
+        metavar="N",
+        help="use only the first N training and the first N test samples",
+    )
+
+
+def _add_quiet(parser):
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print no per-epoch progress"
+    )
+
+
 def build_parser():
     """The argument parser of the command line."""
     parser = argparse.ArgumentParser(
-        prog="sknn-sigmoid",
+        prog=PROG,
         description="Sigmoid neural networks as scikit-learn estimators.",
+        epilog="Saved models are joblib pickles: load only files you trust.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
+
     demo_parser = commands.add_parser(
-        "demo", help="train both estimators on the bundled digits and compare them"
+        "demo",
+        help="train both estimators on the bundled digits (or MNIST) and compare them",
     )
-    demo_parser.add_argument("--random-state", type=int, default=0)
+    demo_parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seeds the estimators and the digits' train/test split (default: 0)",
+    )
+    demo_parser.add_argument(
+        "--max-iter",
+        type=int,
+        metavar="N",
+        help=f"epochs per estimator (MNIST default: {DEMO_MNIST_MAX_ITER})",
+    )
+    _add_data_options(demo_parser)
+    _add_quiet(demo_parser)
+
+    train = commands.add_parser(
+        "train",
+        help="train one estimator, print its test accuracy, optionally save it",
+        description="Train MinMaxScaler + one estimator. Options left out keep the "
+        "estimator's defaults.",
+    )
+    _add_data_options(train)
+    train.add_argument(
+        "--estimator",
+        choices=sorted(ESTIMATORS),
+        default="mlp",
+        help="mlp: SigmoidMLPClassifier (default); logistic: OneVsRestLogistic",
+    )
+    hyper = train.add_argument_group("hyperparameters")
+    hyper.add_argument(
+        "--hidden-layer-sizes",
+        type=_layer_sizes,
+        metavar="N[,N...]",
+        help="units of each hidden layer, e.g. 100,30 (mlp only)",
+    )
+    hyper.add_argument(
+        "--loss", choices=["squared_error", "log_loss"], help="(mlp only)"
+    )
+    hyper.add_argument(
+        "--solver",
+        choices=["adam", "sgd", "gd", "lbfgs"],
+        help="sgd and gd both mean gradient descent with momentum",
+    )
+    hyper.add_argument(
+        "--learning-rate",
+        choices=["constant", "invscaling", "adaptive"],
+        help="step size schedule of sgd (mlp only)",
+    )
+    hyper.add_argument("--learning-rate-init", type=float, metavar="ETA")
+    hyper.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        metavar="{N,auto,full}",
+        help="samples per step; full: full-batch gradient descent",
+    )
+    hyper.add_argument("--alpha", type=float, help="L2 penalty")
+    hyper.add_argument("--momentum", type=float)
+    hyper.add_argument(
+        "--max-iter", type=int, metavar="N", help="most epochs (lbfgs: iterations)"
+    )
+    hyper.add_argument("--tol", type=float, help="the least change that improves")
+    hyper.add_argument(
+        "--n-iter-no-change",
+        type=int,
+        metavar="N",
+        help="stop after N epochs without improvement",
+    )
+    hyper.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seeds the weights, the validation split and the shuffling (default: 0)",
+    )
+    hyper.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="share of the training data held out to score every epoch "
+        "(default: 0.1; 0: none, stop on the training loss)",
+    )
+    train.add_argument(
+        "--save", metavar="PATH", help="write the fitted Pipeline with joblib"
+    )
+    _add_quiet(train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="print the test accuracy of a saved model"
+    )
+    evaluate.add_argument("model", metavar="PATH", help="model saved by train --save")
+    _add_data_options(evaluate)
+    evaluate.add_argument(
+        "--report", action="store_true", help="print a per-class report"
+    )
+
+    plot = commands.add_parser(
+        "plot",
+        help="draw weight images, loss curve and activations of a saved model",
+        description='Write PNG files; needs matplotlib (pip install "sknn_sigmoid'
+        '[plot]").',
+    )
+    plot.add_argument("model", metavar="PATH", help="model saved by train --save")
+    _add_data_options(plot)
+    plot.add_argument(
+        "--out", default=".", metavar="DIR", help="directory of the PNG files"
+    )
+    plot.add_argument(
+        "--index",
+        type=int,
+        default=0,
+        metavar="I",
+        help="test image whose activations are drawn (default: 0)",
+    )
+    plot.add_argument(
+        "--max-images",
+        type=int,
+        metavar="N",
+        help="draw the weights of at most N units",
+    )
     return parser
+
+
+COMMANDS = {
+    "demo": _run_demo,
+    "train": _run_train,
+    "evaluate": _run_evaluate,
+    "plot": _run_plot,
+}
 
 
 def main(argv=None):
     """Run the command line; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        demo(random_state=args.random_state)
-    return 0
+    out, err = sys.stdout, sys.stderr
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=err)
+        return 130
+    except CommandError as exc:
+        message = str(exc)
+    except (OSError, ValueError, TypeError) as exc:
+        message = _one_line(exc)
+    except Exception as exc:  # never a traceback: say what failed, in one line
+        message = f"{type(exc).__name__}: {_one_line(exc)}"
+    print(f"{PROG}: error: {message}", file=err)
+    return 1
+
+
+def _one_line(exc):
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: {os.fspath(exc.filename)}"
+    return " ".join(str(exc).split()) or type(exc).__name__

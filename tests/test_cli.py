@@ -1,12 +1,95 @@
 """The command line: ``sknn-sigmoid`` / ``python -m sknn_sigmoid``."""
 
+import importlib.util
 import io
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import joblib
+import numpy as np
 import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
 from sknn_sigmoid.cli import demo, main
+
+# The MNIST IDX files sit in the ``shared`` folder beside the repository.
+MNIST_DIR = Path(
+    os.environ.get("SKNN_SIGMOID_MNIST")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+)
+needs_mnist = pytest.mark.skipif(
+    not MNIST_DIR.is_dir(),
+    reason=f"the MNIST files are not available: no directory {MNIST_DIR} "
+    "(set SKNN_SIGMOID_MNIST to the directory of the IDX files)",
+)
+needs_matplotlib = pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None,
+    reason="matplotlib (the [plot] extra) is not installed",
+)
+
+EPOCH_LINE = re.compile(
+    r"^epoch (\d+)/(\d+): loss \d+\.\d+, validation accuracy (\d\.\d+), "
+    r"elapsed \S+, left at most \S+$"
+)
+
+
+def run(capsys, *argv):
+    """Run the command line in this process; return (status, stdout, stderr)."""
+    status = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def digits_test_split():
+    """The test part of the digits split that the command line documents."""
+    X, y = load_digits(return_X_y=True)
+    _, X_test, _, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    return X_test, y_test
+
+
+def printed_accuracy(out):
+    return float(re.search(r"^test accuracy: (\d\.\d{4})$", out, re.M).group(1))
+
+
+def assert_one_line_error(status, err):
+    assert status != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sknn-sigmoid: error: ")
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def saved_mlp(tmp_path_factory):
+    """A small MLP trained and saved by ``train``, with what ``train`` printed."""
+    path = tmp_path_factory.mktemp("model") / "mlp.joblib"
+    out, err = io.StringIO(), io.StringIO()
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        status = main(
+            [
+                "train",
+                "--hidden-layer-sizes",
+                "30",
+                "--max-iter",
+                "40",
+                "--save",
+                str(path),
+            ]
+        )
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+    assert status == 0, err.getvalue()
+    return path, out.getvalue(), err.getvalue()
 
 
 def test_demo_trains_both_estimators_and_prints_a_table():
@@ -41,3 +124,270 @@ def test_bad_option_exits_non_zero_without_traceback(capsys):
     assert exit_info.value.code != 0
     err = capsys.readouterr().err
     assert "invalid int value" in err and "Traceback" not in err
+
+
+def test_train_saves_a_pipeline_whose_score_is_the_printed_accuracy(saved_mlp):
+    path, out, _ = saved_mlp
+    model = joblib.load(path)
+    assert isinstance(model, Pipeline)
+    assert [name for name, _ in model.steps] == [
+        "minmaxscaler",
+        "sigmoidmlpclassifier",
+    ]
+    network = model[-1]
+    assert network.hidden_layer_sizes == (30,)
+    assert network.max_iter == 40
+    X_test, y_test = digits_test_split()
+    accuracy = model.score(X_test, y_test)
+    assert printed_accuracy(out) == pytest.approx(accuracy, abs=5e-5)
+    assert accuracy > 0.85
+    assert re.search(r"^fit time: \d+\.\d\d s$", out, re.M)
+    assert f"saved to {path}" in out
+
+
+def test_train_prints_progress_per_epoch_and_keeps_the_best_epoch(saved_mlp):
+    path, out, err = saved_mlp
+    matches = [EPOCH_LINE.match(line) for line in err.splitlines()]
+    assert matches and all(matches), err
+    epochs = [int(m.group(1)) for m in matches]
+    n_epochs = int(re.search(r"^epochs: (\d+)", out, re.M).group(1))
+    assert epochs == list(range(1, n_epochs + 1))
+    assert {int(m.group(2)) for m in matches} == {40}
+    # The saved model is the copy taken at the epoch of the best validation score.
+    scores = [float(m.group(3)) for m in matches]
+    network = joblib.load(path)[-1]
+    best_epoch = int(np.argmax(scores)) + 1
+    assert network.n_iter_ == best_epoch
+    assert network.validation_scores_[-1] == pytest.approx(max(scores), abs=5e-5)
+    assert len(network.loss_curve_) == best_epoch
+
+
+def test_evaluate_prints_the_accuracy_of_the_saved_model(saved_mlp, capsys):
+    path, train_out, _ = saved_mlp
+    status, out, err = run(capsys, "evaluate", path)
+    assert status == 0, err
+    X_test, y_test = digits_test_split()
+    accuracy = joblib.load(path).score(X_test, y_test)
+    assert printed_accuracy(out) == pytest.approx(accuracy, abs=5e-5)
+    assert printed_accuracy(out) == printed_accuracy(train_out)
+    assert "precision" not in out
+
+    status, out, _ = run(capsys, "evaluate", path, "--report", "--digits")
+    assert status == 0
+    assert "precision" in out and "recall" in out
+    assert all(re.search(rf"^\s+{digit}\s+\d\.\d{{4}}", out, re.M) for digit in "09")
+
+
+@needs_matplotlib
+def test_plot_writes_three_png_files(saved_mlp, capsys, tmp_path):
+    path, _, _ = saved_mlp
+    out_dir = tmp_path / "pictures"
+    status, out, err = run(capsys, "plot", path, "--out", out_dir, "--index", 3)
+    assert status == 0, err
+    files = [Path(line) for line in out.splitlines()]
+    assert [f.name for f in files] == [
+        "mlp_weights.png",
+        "mlp_loss_curve.png",
+        "mlp_activations.png",
+    ]
+    for file in files:
+        assert file.parent == out_dir
+        assert file.read_bytes().startswith(b"\x89PNG") and file.stat().st_size > 1000
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(
+    saved_mlp, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    status, _, err = run(capsys, "plot", saved_mlp[0], "--out", tmp_path)
+    assert_one_line_error(status, err)
+    assert 'pip install "sknn_sigmoid[plot]"' in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_quiet_prints_no_progress(capsys):
+    status, out, err = run(capsys, "train", "--max-iter", "3", "--quiet")
+    assert status == 0
+    assert err == ""
+    assert "epochs: 3 (stopped by --max-iter 3)" in out
+
+
+def test_logistic_with_sgd_full_batch_and_no_validation(capsys, tmp_path):
+    path = tmp_path / "logistic.joblib"
+    status, out, err = run(
+        capsys,
+        "train",
+        "--estimator", "logistic",
+        "--solver", "sgd",
+        "--batch-size", "full",
+        "--validation-fraction", "0",
+        "--max-iter", "5",
+        "--save", path,
+    )  # fmt: skip
+    assert status == 0, err
+    network = joblib.load(path)[-1]
+    assert isinstance(network, OneVsRestLogistic)
+    assert network.solver == "gd" and network.batch_size is None
+    assert network.n_iter_ == 5 and network.validation_scores_ is None
+    lines = err.splitlines()
+    assert len(lines) == 5
+    assert all(re.match(r"epoch \d/5: loss \d+\.\d+, elapsed", line) for line in lines)
+
+
+def test_lbfgs_calls_fit_and_says_there_is_no_progress(capsys):
+    status, out, err = run(
+        capsys, "train", "--solver", "lbfgs", "--max-iter", "20",
+        "--hidden-layer-sizes", "20",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "no per-epoch progress" in err
+    assert "epoch 1/" not in err
+    assert re.search(r"^iterations: \d+$", out, re.M)
+    assert "test accuracy: " in out
+
+
+def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
+    capsys, monkeypatch, tmp_path
+):
+    original = SigmoidMLPClassifier.partial_fit
+    calls = []
+
+    def interrupted_on_third_call(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SigmoidMLPClassifier, "partial_fit", interrupted_on_third_call)
+    path = tmp_path / "interrupted.joblib"
+    status, out, err = run(capsys, "train", "--save", path)
+    assert status == 0, err
+    assert len(calls) == 3
+    assert "training interrupted after 2 epochs" in err
+    assert "Traceback" not in err
+    model = joblib.load(path)
+    assert model[-1].n_iter_ == 2
+    assert len(model[-1].loss_curve_) == 2
+    X_test, y_test = digits_test_split()
+    assert model.predict(X_test).shape == y_test.shape
+    assert printed_accuracy(out) == pytest.approx(model.score(X_test, y_test), abs=5e-5)
+
+
+def test_ctrl_c_before_the_first_epoch_exits_130(capsys, monkeypatch, tmp_path):
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SigmoidMLPClassifier, "partial_fit", interrupted)
+    path = tmp_path / "never.joblib"
+    status, _, err = run(capsys, "train", "--save", path, "--quiet")
+    assert status == 130
+    assert err.strip() == "sknn-sigmoid: interrupted"
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "{tmp}/missing.joblib"], "model file not found"),
+        (["plot", "{tmp}/missing.joblib"], "model file not found"),
+        (["evaluate", "{tmp}/garbage.joblib"], "cannot read model"),
+        (["train", "--mnist", "{tmp}/no-mnist-here"], "MNIST directory not found"),
+        (["train", "--learning-rate-init", "-0.1"], "learning_rate_init"),
+        (["train", "--batch-size", "0"], "batch_size"),
+        (["train", "--estimator", "logistic", "--loss", "log_loss"], "--loss"),
+        (["train", "--validation-fraction", "1"], "--validation-fraction"),
+        (["train", "--max-iter", "0"], "--max-iter"),
+        (["train", "--save", "{tmp}/no/such/dir/m.joblib"], "cannot save"),
+        (["train", "--max-samples", "0"], "--max-samples"),
+    ],
+)
+def test_errors_print_one_line_and_exit_non_zero(capsys, tmp_path, argv, message):
+    (tmp_path / "garbage.joblib").write_text("not a model")
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    if argv[0] == "train":
+        argv.append("--quiet")
+    status, _, err = run(capsys, *argv)
+    assert status == 1
+    assert_one_line_error(status, err)
+    assert message in err
+
+
+def test_model_and_data_that_do_not_fit_together(saved_mlp, capsys, tmp_path):
+    # A digits model (64 pixels) cannot score 28x28 images.
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    _write_tiny_mnist(mnist)
+    status, _, err = run(capsys, "evaluate", saved_mlp[0], "--mnist", mnist)
+    assert_one_line_error(status, err)
+    assert "does not fit the data" in err and "784 features" in err
+
+
+def _write_tiny_mnist(directory, n=20):
+    """Write tiny IDX files: n random images of 28x28 pixels for each split."""
+    rng = np.random.default_rng(0)
+    for images, labels in [
+        ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    ]:
+        pixels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        (directory / images).write_bytes(
+            bytes([0, 0, 8, 3]) + np.array([n, 28, 28], ">u4").tobytes()
+            + pixels.tobytes()
+        )  # fmt: skip
+        digits = (np.arange(n) % 10).astype(np.uint8)
+        (directory / labels).write_bytes(
+            bytes([0, 0, 8, 1]) + np.array([n], ">u4").tobytes() + digits.tobytes()
+        )
+
+
+def test_python_m_train_saves_a_model(tmp_path):
+    path = tmp_path / "sub.joblib"
+    result = subprocess.run(
+        [sys.executable, "-m", "sknn_sigmoid", "train", "--estimator", "logistic",
+         "--max-iter", "10", "--save", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    model = joblib.load(path)
+    X_test, y_test = digits_test_split()
+    assert printed_accuracy(result.stdout) == pytest.approx(
+        model.score(X_test, y_test), abs=5e-5
+    )
+    assert model.score(X_test, y_test) > 0.85
+
+
+@needs_mnist
+def test_train_on_a_subset_of_mnist(capsys, tmp_path):
+    path = tmp_path / "mnist.joblib"
+    status, out, err = run(
+        capsys,
+        "train", "--mnist", MNIST_DIR, "--max-samples", "1000",
+        "--hidden-layer-sizes", "30", "--batch-size", "50", "--max-iter", "20",
+        "--save", path,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "1000 training and 1000 test images of 784 pixels" in out
+    model = joblib.load(path)
+    assert model[-1].n_features_in_ == 784
+    status, out, err = run(
+        capsys, "evaluate", path, "--mnist", MNIST_DIR, "--max-samples", "1000"
+    )
+    assert status == 0, err
+    assert printed_accuracy(out) > 0.6
+
+
+@needs_mnist
+def test_demo_on_a_subset_of_mnist(capsys):
+    status, out, err = run(
+        capsys, "demo", "--mnist", MNIST_DIR, "--max-samples", "500", "--max-iter", "2"
+    )
+    assert status == 0, err
+    assert "500 training and 500 test images of 784 pixels" in out
+    assert "at most 2 epochs" in out
+    rows = re.findall(r"^(\w+)\s+(\d\.\d{4})\s+(\d+\.\d\d)$", out, re.M)
+    assert [row[0] for row in rows] == ["SigmoidMLPClassifier", "OneVsRestLogistic"]
+    assert all(float(row[1]) > 0.3 for row in rows)
+    assert "SigmoidMLPClassifier: epoch 2/2: loss" in err
