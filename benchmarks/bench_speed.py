@@ -1,0 +1,357 @@
+"""Speed and memory of sknn_sigmoid against scikit-learn on MNIST.
+
+Run from the repository root::
+
+    python benchmarks/bench_speed.py [--data DIR] [--repeats 3] [--json PATH]
+
+``DIR`` holds the four MNIST IDX files (default: ``../shared/data/mnist`` beside the
+repository, or the ``SKNN_SIGMOID_MNIST`` environment variable). Everything is
+measured in one run on this machine, ours and scikit-learn's interleaved (ours,
+theirs, ours, theirs, ...), and reported as medians and ratios, because absolute
+times on a shared machine drift from run to run:
+
+1. seconds per epoch of ``SigmoidMLPClassifier(hidden_layer_sizes=(300,),
+   solver="sgd")`` against ``MLPClassifier(hidden_layer_sizes=(300,),
+   activation="logistic", solver="sgd")`` at batch sizes 16, 128 and 512, on
+   float32 inputs, with the same learning rate and momentum;
+2. the GEMM floor of such an epoch: the same matrix products timed alone, and the
+   fraction of it our epoch reaches;
+3. an epoch whose learning rate saturates the sigmoid units against a normal one;
+4. batch 16 with our choice of BLAS threads against two threads forced;
+5. ``predict_proba`` on the 60,000 training images;
+6. the peak memory ``fit`` needs above the data, in a fresh process;
+7. ``OneVsRestLogistic`` fit time against ``LogisticRegression()``.
+
+It prints a table and writes the figures as JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+import sklearn
+import threadpoolctl
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+import sknn_sigmoid._base
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid.datasets import load_mnist
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
+HIDDEN = 300
+LEARNING_RATE, MOMENTUM = 0.1, 0.9
+
+
+def load(data_dir):
+    """MNIST scaled to [0, 1] in float32: (X_train, y_train, X_test, y_test)."""
+    X, y = load_mnist(data_dir, subset="train", return_X_y=True)
+    X_test, y_test = load_mnist(data_dir, subset="test", return_X_y=True)
+    return X / np.float32(255), y, X_test / np.float32(255), y_test
+
+
+def ours(batch_size, **params):
+    return SigmoidMLPClassifier(
+        hidden_layer_sizes=(HIDDEN,),
+        solver="sgd",
+        batch_size=batch_size,
+        learning_rate_init=LEARNING_RATE,
+        momentum=MOMENTUM,
+        random_state=0,
+        **params,
+    )
+
+
+def theirs(batch_size, **params):
+    return MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,),
+        activation="logistic",
+        solver="sgd",
+        batch_size=batch_size,
+        learning_rate_init=LEARNING_RATE,
+        momentum=MOMENTUM,
+        random_state=0,
+        **params,
+    )
+
+
+def seconds_per_epoch(estimator, X, y, epochs):
+    """Wall time of ``fit`` for ``epochs`` epochs, divided by the epochs run."""
+    estimator.set_params(max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        elapsed = time.perf_counter() - start
+    return elapsed / estimator.n_iter_
+
+
+def interleaved(make_a, make_b, measure, repeats):
+    """Median of ``measure`` over alternating runs of two candidates."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(measure(make_a()))
+        b.append(measure(make_b()))
+    return median(a), median(b), a, b
+
+
+def gemm_floor(X, batch_size, repeats):
+    """Seconds of the epoch's matrix products alone, at the best thread count.
+
+    Per batch: a[1] = X_b W1 (forward), a[2] = a[1] W2, the weight gradients
+    X_b^T delta[1] and a[1]^T delta[2], and the error back-propagated into the hidden
+    layer, delta[2] W2^T.
+    """
+    rng = np.random.default_rng(0)
+    n, d = X.shape
+    W1 = rng.random((d, HIDDEN), dtype=np.float32)
+    W2 = rng.random((HIDDEN, 10), dtype=np.float32)
+    A1 = np.empty((batch_size, HIDDEN), np.float32)
+    A2 = np.empty((batch_size, 10), np.float32)
+    D1 = rng.random((batch_size, HIDDEN), dtype=np.float32)
+    D2 = rng.random((batch_size, 10), dtype=np.float32)
+    G1, G2 = np.empty_like(W1), np.empty_like(W2)
+    full = n // batch_size * batch_size
+
+    def epoch():
+        start = time.perf_counter()
+        for i in range(0, full, batch_size):
+            Xb = X[i : i + batch_size]
+            np.matmul(Xb, W1, out=A1)
+            np.matmul(A1, W2, out=A2)
+            np.matmul(A1.T, D2, out=G2)
+            np.matmul(D2, W2.T, out=D1)
+            np.matmul(Xb.T, D1, out=G1)
+        return (time.perf_counter() - start) * n / full
+
+    best = {}
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+            best[threads] = median(epoch() for _ in range(repeats))
+    flops = 2 * n * (2 * d * HIDDEN + 3 * HIDDEN * 10)
+    threads = min(best, key=best.get)
+    return best[threads], threads, flops
+
+
+def saturated_fraction(estimator, X):
+    """Share of hidden activations within 1e-6 of 0 or 1."""
+    hidden = estimator.forward(X[:5000])[1]
+    return float(np.mean((hidden < 1e-6) | (hidden > 1 - 1e-6)))
+
+
+def peak_memory(kind, npy):
+    """Peak resident memory ``fit`` adds above the loaded data, in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--child-memory", kind, "--npy", npy],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _vm(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def child_memory(kind, npy):
+    """Runs in the fresh process: load the data, reset the peak mark, fit, report."""
+    data = np.load(npy)
+    X, y = data[:, :-1], data[:, -1].astype(np.int64)
+    X = np.ascontiguousarray(X)
+    del data
+    estimators = {
+        "ours": lambda: ours(128, max_iter=1),
+        "theirs": lambda: theirs(128, max_iter=1),
+        "ours_early_stopping": lambda: ours(128, max_iter=1, early_stopping=True),
+        "theirs_early_stopping": lambda: theirs(128, max_iter=1, early_stopping=True),
+    }
+    estimator = estimators[kind]()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _vm("VmRSS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
+    peak = _vm("VmHWM")
+    print(json.dumps({"above_data_MiB": (peak - before) / 2**20}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.environ.get("SKNN_SIGMOID_MNIST"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", default=str(REPO / "benchmarks" / "speed.json"))
+    parser.add_argument("--child-memory")
+    parser.add_argument("--npy")
+    args = parser.parse_args()
+    if args.child_memory:
+        return child_memory(args.child_memory, args.npy)
+
+    data_dir = args.data or DEFAULT_DATA
+    X, y, X_test, y_test = load(data_dir)
+    repeats = max(args.repeats, 3)
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "cores": os.cpu_count(),
+            "blas": [
+                {k: info.get(k) for k in ("internal_api", "version", "architecture")}
+                for info in threadpoolctl.threadpool_info()
+                if info["user_api"] == "blas"
+            ],
+        },
+        "repeats": repeats,
+    }
+    rows = []
+
+    def row(name, ours_value, theirs_value, unit, target=None):
+        ratio = ours_value / theirs_value
+        rows.append((name, ours_value, theirs_value, ratio, unit, target))
+        results[name] = {
+            "ours": ours_value,
+            "reference": theirs_value,
+            "ratio": ratio,
+            "unit": unit,
+            "target": target,
+        }
+
+    # 1-2. Epoch time against scikit-learn and against the GEMM floor.
+    for batch_size in (16, 128, 512):
+        epochs = 1 if batch_size == 16 else 2
+        a, b, _, _ = interleaved(
+            lambda bs=batch_size: ours(bs),
+            lambda bs=batch_size: theirs(bs),
+            lambda est, e=epochs: seconds_per_epoch(est, X, y, e),
+            repeats,
+        )
+        target = "<= 0.5" if batch_size == 128 else "<= 1"
+        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target)
+        floor, threads, flops = gemm_floor(X, batch_size, repeats)
+        results[f"gemm_floor_batch_{batch_size}"] = {
+            "seconds": floor,
+            "threads": threads,
+            "gflop_per_s": flops / floor / 1e9,
+            "fraction_reached": floor / a,
+            "target": ">= 0.6" if batch_size == 128 else None,
+        }
+
+    # 3. Saturated sigmoids: a learning rate far too large drives units to 0 or 1.
+    saturating = ours(128, learning_rate_init=50.0, momentum=0.0)
+    seconds_per_epoch(saturating, X, y, 1)  # saturate first
+    saturating.set_params(warm_start=True)
+    sat = median(seconds_per_epoch(saturating, X, y, 1) for _ in range(repeats))
+    normal = results["epoch_s_batch_128"]["ours"]
+    results["saturated_epoch"] = {
+        "seconds": sat,
+        "normal_seconds": normal,
+        "ratio": sat / normal,
+        "saturated_fraction": saturated_fraction(saturating, X),
+        "target": "<= 1.5",
+    }
+
+    # 4. Threads at batch 16: our per-size choice against two threads forced.
+    def forced_two_threads():
+        sknn_sigmoid._base.SMALL_GEMM_FLOPS = 0.0
+        return ours(16)
+
+    chosen, forced = [], []
+    for _ in range(repeats):
+        sknn_sigmoid._base.SMALL_GEMM_FLOPS = 2e7
+        chosen.append(seconds_per_epoch(ours(16), X, y, 1))
+        forced.append(seconds_per_epoch(forced_two_threads(), X, y, 1))
+    sknn_sigmoid._base.SMALL_GEMM_FLOPS = 2e7
+    results["threads_batch_16"] = {
+        "chosen_threads": sknn_sigmoid._base.blas_threads(16, [784, HIDDEN, 10]),
+        "chosen_s": median(chosen),
+        "two_threads_s": median(forced),
+        "ratio": median(chosen) / median(forced),
+    }
+
+    # 5. predict_proba on the 60,000 training images.
+    fitted_ours = ours(128, max_iter=1)
+    fitted_theirs = theirs(128, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted_ours.fit(X, y)
+        fitted_theirs.fit(X, y)
+
+    def time_predict(est):
+        start = time.perf_counter()
+        est.predict_proba(X)
+        return time.perf_counter() - start
+
+    a, b, _, _ = interleaved(
+        lambda: fitted_ours, lambda: fitted_theirs, time_predict, max(repeats, 5)
+    )
+    row("predict_proba_s", a, b, "s", "<= 0.8")
+
+    # 6. Peak memory of fit above the data, each in a fresh process.
+    with tempfile.TemporaryDirectory() as tmp:
+        npy = str(Path(tmp) / "mnist.npy")
+        np.save(npy, np.hstack([X, y[:, None].astype(np.float32)]))
+        for suffix in ("", "_early_stopping"):
+            a = peak_memory("ours" + suffix, npy)["above_data_MiB"]
+            b = peak_memory("theirs" + suffix, npy)["above_data_MiB"]
+            row(f"fit_peak_MiB{suffix}", a, b, "MiB", "<= 64 MiB")
+
+    # 7. One-vs-rest logistic regression against scikit-learn's LogisticRegression.
+    def fit_time(est):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            est.fit(X, y)
+            elapsed = time.perf_counter() - start
+        scores.setdefault(type(est).__name__, est.score(X_test, y_test))
+        return elapsed
+
+    scores = {}
+    a, b, _, _ = interleaved(
+        lambda: OneVsRestLogistic(random_state=0), LogisticRegression, fit_time, repeats
+    )
+    row("logistic_fit_s", a, b, "s", "<= 0.5")
+    results["logistic_fit_s"]["accuracy"] = scores
+
+    print(f"{'measure':<28}{'ours':>10}{'sklearn':>10}{'ratio':>8}  target")
+    for name, a, b, ratio, unit, target in rows:
+        print(f"{name:<28}{a:>10.3f}{b:>10.3f}{ratio:>8.2f}  {target or ''} ({unit})")
+    for batch_size in (16, 128, 512):
+        floor = results[f"gemm_floor_batch_{batch_size}"]
+        print(
+            f"GEMM floor, batch {batch_size:<4}: {floor['seconds']:.3f} s "
+            f"({floor['gflop_per_s']:.0f} GFLOP/s, {floor['threads']} thread(s)); "
+            f"our epoch reaches {floor['fraction_reached']:.0%} of it"
+        )
+    sat = results["saturated_epoch"]
+    print(
+        f"Saturated epoch: {sat['seconds']:.3f} s, normal {sat['normal_seconds']:.3f}s "
+        f"(ratio {sat['ratio']:.2f}; {sat['saturated_fraction']:.0%} of hidden "
+        "activations saturated)"
+    )
+    thr = results["threads_batch_16"]
+    print(
+        f"Batch 16 with {thr['chosen_threads']} BLAS thread(s) chosen: "
+        f"{thr['chosen_s']:.2f} s/epoch; two threads forced: {thr['two_threads_s']:.2f}"
+    )
+    print(f"Accuracy of the logistic models: {scores}")
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"Figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
