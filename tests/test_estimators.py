@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
 
@@ -299,3 +300,44 @@ def test_lbfgs_has_no_partial_fit_and_records_losses(small, Estimator):
     assert 1 <= len(est.loss_curve_) <= 50
     assert est.loss_curve_[-1] <= est.loss_curve_[0]
     assert est.loss_ == est.loss_curve_[-1]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_class_weight_dict_equals_sample_weight(small, Estimator):
+    X, y = small
+    kw = dict(batch_size=None, max_iter=10, random_state=0)
+    by_class = Estimator(class_weight={0: 3.0, 2: 0.5}, **kw).fit(X, y)
+    by_sample = Estimator(**kw).fit(X, y, sample_weight=np.choose(y, [3.0, 1.0, 0.5]))
+    for a, b in zip(weights(by_class), weights(by_sample)):
+        assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_class_weight_balanced(small, Estimator):
+    X, y = small
+    X, y = X[y != 1][10:], y[y != 1][10:]  # unequal class counts
+    kw = dict(batch_size=None, max_iter=10, random_state=0)
+    balanced = Estimator(class_weight="balanced", **kw).fit(X, y)
+    expected = compute_sample_weight("balanced", y)
+    by_sample = Estimator(**kw).fit(X, y, sample_weight=expected)
+    for a, b in zip(weights(balanced), weights(by_sample)):
+        assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(ValueError, match="not supported by partial_fit"):
+        Estimator(class_weight="balanced").partial_fit(X, y, classes=[0, 2])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_class_weight_with_unknown_label_is_refused(small, Estimator):
+    X, y = small
+    with pytest.raises(ValueError, match=r"not classes: \[7\]"):
+        Estimator(class_weight={7: 2.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_heavy_class_weight_dominates_predictions(Estimator):
+    # The weighted class wins nearly everywhere, also with small random batches.
+    X, y = make_blobs(n_samples=300, centers=3, cluster_std=8.0, random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    est = Estimator(class_weight={0: 1000, 1: 1e-4, 2: 1e-4}, batch_size=8)
+    est.set_params(random_state=0, max_iter=100).fit(X, y)
+    assert np.mean(est.predict(X) == 0) > 0.87

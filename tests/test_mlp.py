@@ -188,3 +188,45 @@ def test_every_solver_and_loss_learns_digits(solver, loss):
         random_state=0,
     ).fit(X[::2], y[::2])
     assert est.score(X[1::2], y[1::2]) > 0.9
+
+
+@pytest.mark.parametrize(
+    "init, expected_std",
+    [
+        # glorot_uniform: U(-r, r) has standard deviation r / sqrt(3).
+        ("glorot_uniform", np.sqrt(2 / (64 + 50)) / np.sqrt(3)),
+        ("normal", 1.0),
+        ("scaled_normal", 1 / np.sqrt(64)),
+    ],
+)
+def test_initialisation_schemes(init, expected_std):
+    # One step with a negligible learning rate leaves the initial weights visible.
+    X, y = load_digits(return_X_y=True)
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(50,),
+        init=init,
+        solver="sgd",
+        learning_rate_init=1e-12,
+        batch_size=None,
+        max_iter=1,
+        random_state=0,
+    ).fit(MinMaxScaler().fit_transform(X), y)
+    W1 = est.coefs_[0]
+    assert W1.std() == pytest.approx(expected_std, rel=0.05)
+    assert abs(W1.mean()) < 0.1 * expected_std
+
+
+def test_plain_normal_initialisation_saturates_wide_layers():
+    # The lecture's N(0, 1) start gives z of size sqrt(n[0]): most hidden units start
+    # saturated, which glorot_uniform avoids.
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    saturated = {}
+    for init in ("normal", "glorot_uniform"):
+        est = SigmoidMLPClassifier(
+            init=init, solver="sgd", learning_rate_init=1e-12, max_iter=1,
+            batch_size=None, random_state=0,
+        ).fit(X, y)  # fmt: skip
+        hidden = est.forward(X)[1]
+        saturated[init] = np.mean((hidden < 0.01) | (hidden > 0.99))
+    assert saturated["normal"] > 0.2 > 0.01 > saturated["glorot_uniform"]
