@@ -23,16 +23,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
-from ._network import forward
 from ._optimizers import Adam, GradientDescent
+from ._parallel import RowWorkers
 from ._training import (
     Progress,
     StoppingRule,
     Validation,
     train_lbfgs,
     train_stochastic,
+)
+from ._training import (
+    output_activations as network_outputs,
 )
 from ._validation import (
     check_classes,
@@ -43,17 +45,6 @@ from ._validation import (
 )
 
 ACCEPT_SPARSE = ["csr", "csc"]
-
-# Below this many floating-point operations per matrix product, a second BLAS thread
-# costs more in synchronisation than it saves (and much more when the other core is
-# busy): such products run on one thread.
-SMALL_GEMM_FLOPS = 2e7
-
-
-def blas_threads(batch_size, layer_sizes):
-    """How many BLAS threads the training loop should use: 1 for small products."""
-    largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
-    return 1 if 2 * batch_size * largest < SMALL_GEMM_FLOPS else None
 
 
 def keep_state_on_error(method):
@@ -164,16 +155,10 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype)
         progress = Progress()
 
-    rows_per_step = X.shape[0]
-    if est.solver != "lbfgs" and est.batch_size is not None:
-        rows_per_step = min(
-            200 if est.batch_size == "auto" else est.batch_size, rows_per_step
-        )
-    threads = blas_threads(rows_per_step, layer_sizes)
-    with threadpool_limits(threads, user_api="blas"):
+    with RowWorkers() as workers:
         if est.solver == "lbfgs":
             coefs, intercepts, converged = _run_lbfgs(
-                est, coefs, intercepts, progress, X, Y, w
+                est, coefs, intercepts, progress, X, Y, w, workers
             )
             optimizer = None
         else:
@@ -183,8 +168,9 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
                 else make_optimizer(est, coefs + intercepts)
             )
             converged = _run_gradient_descent(
-                est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental
-            )
+                est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
+                incremental, workers,
+            )  # fmt: skip
     if not converged and not incremental:
         warnings.warn(
             f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
@@ -232,7 +218,7 @@ def _copy_network(est, layer_sizes):
 
 
 def _run_gradient_descent(
-    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental
+    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers
 ):
     """Mini-batch or full-batch gradient descent; True if it stopped by its own rule."""
     n_samples = X.shape[0]
@@ -260,6 +246,7 @@ def _run_gradient_descent(
         train_rows=train_rows,
         validation=validation,
         verbose=est.verbose,
+        workers=workers,
     )
     if validation is not None and progress.best_params is not None:
         L = len(coefs)
@@ -285,7 +272,7 @@ def _split_validation(est, X, Y, w, rng):
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 
-def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w):
+def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers):
     coefs, intercepts, loss_curve, result = train_lbfgs(
         coefs,
         intercepts,
@@ -297,6 +284,7 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w):
         max_iter=est.max_iter,
         max_fun=getattr(est, "max_fun", 15000),
         tol=est.tol,
+        workers=workers,
     )
     progress.n_iter += result.nit
     progress.t += result.nit * X.shape[0]
@@ -336,7 +324,8 @@ def output_activations(est, X):
     X = validate_data(
         est, X, accept_sparse=ACCEPT_SPARSE, dtype=coefs[0].dtype, reset=False
     )
-    return forward(X, coefs, intercepts)[-1]
+    with RowWorkers() as workers:
+        return network_outputs(X, coefs, intercepts, workers)
 
 
 def probabilities(A):

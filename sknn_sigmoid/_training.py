@@ -17,6 +17,7 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from ._network import forward, loss_and_gradients, objective, pack, unpack
+from ._parallel import PREDICT_CHUNK_ROWS, batch_parts
 
 
 @dataclass
@@ -48,12 +49,28 @@ class Validation:
     Y: np.ndarray
     w: np.ndarray
 
-    def evaluate(self, coefs, intercepts, alpha, loss):
+    def evaluate(self, coefs, intercepts, alpha, loss, workers):
         """Return the weighted accuracy and the loss J on the held-out data."""
-        activations = forward(self.X, coefs, intercepts)
-        hits = predicted_indices(activations[-1]) == predicted_indices(self.Y)
+        A = output_activations(self.X, coefs, intercepts, workers)
+        hits = predicted_indices(A) == predicted_indices(self.Y)
         accuracy = float(self.w @ hits) / float(self.w.sum())
-        return accuracy, objective(activations, self.Y, self.w, coefs, alpha, loss)
+        return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
+
+
+def output_activations(X, coefs, intercepts, workers):
+    """a[L] for every row of X, computed chunk by chunk on the worker threads."""
+    n = X.shape[0]
+    out = np.empty((n, coefs[-1].shape[1]), coefs[-1].dtype)
+    chunks = [
+        slice(start, min(start + PREDICT_CHUNK_ROWS, n))
+        for start in range(0, n, PREDICT_CHUNK_ROWS)
+    ]
+
+    def compute(rows):
+        out[rows] = forward(X[rows], coefs, intercepts)[-1]
+
+    workers.map(compute, chunks)
+    return out
 
 
 def predicted_indices(A):
@@ -119,8 +136,52 @@ class Workspace:
         )
 
 
+class BatchGradients:
+    """J and its gradients on a batch, computed part by part on the worker threads.
+
+    The batch is cut as :func:`~sknn_sigmoid._parallel.batch_parts` says; each part
+    has its own :class:`Workspace`, and the parts' gradients are added in order. The
+    L2 penalty is counted in the first part only.
+    """
+
+    def __init__(self, layer_sizes, batch_size, dtype, sparse_input, workers):
+        parts = batch_parts(batch_size)
+        self.workspaces = [
+            Workspace(layer_sizes, parts[0].stop, dtype, sparse_input) for _ in parts
+        ]
+        self.workers = workers
+
+    def __call__(self, X, Y, w, rows, coefs, intercepts, alpha, loss, m):
+        """J and the gradients on ``rows`` of X, Y, w (a slice or an index array)."""
+        n_rows = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
+        parts = batch_parts(n_rows)
+
+        def compute(i):
+            part = parts[i]
+            if isinstance(rows, slice):
+                part = slice(rows.start + part.start, rows.start + part.stop)
+            else:
+                part = rows[part]
+            workspace = self.workspaces[i]
+            X_part, Y_part, w_part = workspace.gather(X, Y, w, part)
+            return loss_and_gradients(
+                X_part, Y_part, w_part, coefs, intercepts, alpha if i == 0 else 0.0,
+                loss, workspace.rows(Y_part.shape[0]), m,
+            )  # fmt: skip
+
+        results = self.workers.map(compute, range(len(parts)))
+        J, coef_grads, intercept_grads = results[0]
+        for J_part, coef_part, intercept_part in results[1:]:
+            J += J_part
+            for total, part in zip(
+                coef_grads + intercept_grads, coef_part + intercept_part
+            ):
+                total += part
+        return J, coef_grads, intercept_grads
+
+
 def run_epoch(
-    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, workspace
+    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, gradients
 ):
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
@@ -135,20 +196,17 @@ def run_epoch(
         The epoch's loss J: the batches' losses (before their steps), weighted by
         their normalisers.
     """
-    rows_all = slice(None) if order is None else order
     n = X.shape[0] if order is None else len(order)
-    mean_weight = float(w[rows_all].sum()) / n
+    mean_weight = float(w[slice(None) if order is None else order].sum()) / n
     if mean_weight == 0:
         return 0.0
     total_loss = 0.0
     for batch in batch_slices(n, batch_size):
         rows = batch if order is None else order[batch]
-        X_batch, Y_batch, w_batch = workspace.gather(X, Y, w, rows)
-        m = mean_weight * Y_batch.shape[0]
-        J, coef_grads, intercept_grads = loss_and_gradients(
-            X_batch, Y_batch, w_batch, coefs, intercepts, alpha, loss,
-            workspace=workspace.rows(Y_batch.shape[0]), m=m,
-        )  # fmt: skip
+        m = mean_weight * (batch.stop - batch.start)
+        J, coef_grads, intercept_grads = gradients(
+            X, Y, w, rows, coefs, intercepts, alpha, loss, m
+        )
         optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
         total_loss += J * m
     return total_loss / (mean_weight * n)
@@ -200,6 +258,7 @@ def train_stochastic(
     train_rows=None,
     validation=None,
     verbose=False,
+    workers,
 ):
     """Run up to ``n_epochs`` epochs of gradient descent, updating parameters in place.
 
@@ -227,6 +286,8 @@ def train_stochastic(
         Held-out data scored after each epoch.
     verbose : bool, default=False
         Print the loss of each epoch.
+    workers : RowWorkers
+        The threads that compute the parts of a batch.
 
     Returns
     -------
@@ -235,7 +296,9 @@ def train_stochastic(
     """
     n_train = X.shape[0] if train_rows is None else len(train_rows)
     layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
-    workspace = Workspace(layer_sizes, batch_size, coefs[0].dtype, sp.issparse(X))
+    gradients = BatchGradients(
+        layer_sizes, batch_size, coefs[0].dtype, sp.issparse(X), workers
+    )
     for _ in range(n_epochs):
         order = train_rows
         if shuffle:
@@ -244,14 +307,16 @@ def train_stochastic(
         epoch_loss = run_epoch(
             coefs, intercepts, optimizer, X, Y, w,
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
-            workspace=workspace,
+            gradients=gradients,
         )  # fmt: skip
         progress.n_iter += 1
         progress.t += n_train
         progress.loss_curve.append(epoch_loss)
         score = None
         if validation is not None:
-            score, validation_loss = validation.evaluate(coefs, intercepts, alpha, loss)
+            score, validation_loss = validation.evaluate(
+                coefs, intercepts, alpha, loss, workers
+            )
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
         if verbose:
@@ -266,7 +331,9 @@ def train_stochastic(
     return False
 
 
-def train_lbfgs(coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, tol):
+def train_lbfgs(
+    coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, tol, workers
+):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The computation stays in the dtype of ``coefs``; only the flat parameter vector
@@ -283,11 +350,15 @@ def train_lbfgs(coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, t
     dtype = coefs[0].dtype
     shapes = [p.shape for p in coefs + intercepts]
     L = len(coefs)
+    layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
+    n = X.shape[0]
+    gradients = BatchGradients(layer_sizes, n, dtype, sp.issparse(X), workers)
+    m = float(w.sum())
 
     def fun(theta):
         params = unpack(theta, shapes, dtype)
-        J, coef_grads, intercept_grads = loss_and_gradients(
-            X, Y, w, params[:L], params[L:], alpha, loss
+        J, coef_grads, intercept_grads = gradients(
+            X, Y, w, slice(0, n), params[:L], params[L:], alpha, loss, m
         )
         return J, pack(coef_grads + intercept_grads).astype(np.float64)
 

@@ -1,0 +1,91 @@
+"""Running the rows of a batch side by side on the machine's cores.
+
+Training and prediction are matrix products plus elementwise work (the sigmoid, its
+derivative, the output error). A BLAS library parallelises the products, but the
+elementwise work stays on one core, and two BLAS threads on the small products of a
+mini-batch cost more in synchronisation than they save. So instead the rows are cut
+into parts, each part goes through the whole computation on its own thread with a
+single-threaded BLAS (numpy, scipy and BLAS release the GIL), and the results are put
+together in a fixed order.
+
+How the rows are cut depends only on their number, never on the number of threads, so
+a result is bit-identical whether its parts ran on one thread or several.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+# A batch is cut in two halves from this many rows on; fewer rows are not worth a
+# thread switch.
+MIN_ROWS_TO_SPLIT = 64
+# BLAS threads of each worker thread (a benchmark may raise it to compare).
+BLAS_THREADS_PER_WORKER = 1
+# Prediction goes through the data in chunks of at most this many rows, so that its
+# work arrays stay small whatever the number of samples.
+PREDICT_CHUNK_ROWS = 2048
+
+
+def batch_parts(n_rows):
+    """The row ranges a batch of ``n_rows`` is computed in: one, or two halves."""
+    if n_rows < MIN_ROWS_TO_SPLIT:
+        return [slice(0, n_rows)]
+    half = (n_rows + 1) // 2
+    return [slice(0, half), slice(half, n_rows)]
+
+
+def available_threads():
+    """How many threads the caller allows: the BLAS thread limit in force.
+
+    It follows ``threadpoolctl`` limits, ``OPENBLAS_NUM_THREADS`` and friends, and the
+    limits joblib sets in the workers of ``GridSearchCV(n_jobs=...)``.
+    """
+    counts = [
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    ]
+    return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
+
+
+class RowWorkers:
+    """Threads that compute parts of a batch, with BLAS kept to one thread each.
+
+    Use as a context manager around training or prediction.
+
+    Parameters
+    ----------
+    n_threads : int, default=None
+        How many parts may run at once; None means :func:`available_threads`.
+    """
+
+    def __init__(self, n_threads=None):
+        self.n_threads = available_threads() if n_threads is None else n_threads
+        self._pool = None
+        self._limits = None
+
+    def __enter__(self):
+        if self.n_threads > 1:
+            self._pool = ThreadPoolExecutor(self.n_threads)
+        self._limits = threadpool_limits(BLAS_THREADS_PER_WORKER, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        self._limits.restore_original_limits()
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._pool = None
+
+    def map(self, function, items):
+        """``[function(item) for item in items]``, the items spread over the threads.
+
+        The results come back in the order of the items. With no more items than
+        threads, the first runs on the calling thread.
+        """
+        items = list(items)
+        if self._pool is None or len(items) == 1:
+            return [function(item) for item in items]
+        if len(items) > self.n_threads:
+            return list(self._pool.map(function, items))
+        futures = [self._pool.submit(function, item) for item in items[1:]]
+        first = function(items[0])
+        return [first, *(future.result() for future in futures)]
