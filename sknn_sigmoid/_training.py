@@ -124,15 +124,22 @@ class Workspace:
         return view
 
     def gather(self, X, Y, w, rows):
-        """The batch of ``rows``: views for a slice, copies into the buffers else."""
+        """The batch of ``rows``: views for a slice, copies into the buffers else.
+
+        ``np.take`` with ``mode="clip"`` writes straight into the buffers (the
+        default mode goes through a temporary copy); the rows are valid indices.
+        """
         if isinstance(rows, slice):
             return X[rows], Y[rows], w[rows]
         n = len(rows)
-        X_batch = X[rows] if self.X is None else np.take(X, rows, 0, out=self.X[:n])
+        if self.X is None:
+            X_batch = X[rows]
+        else:
+            X_batch = np.take(X, rows, axis=0, out=self.X[:n], mode="clip")
         return (
             X_batch,
-            np.take(Y, rows, 0, out=self.Y[:n]),
-            np.take(w, rows, 0, out=self.w[:n]),
+            np.take(Y, rows, axis=0, out=self.Y[:n], mode="clip"),
+            np.take(w, rows, axis=0, out=self.w[:n], mode="clip"),
         )
 
 
