@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
 from ._network import forward, loss_and_gradients, objective, pack, unpack
 from ._parallel import PREDICT_CHUNK_ROWS, batch_parts
@@ -214,6 +215,8 @@ def run_epoch(
         J, coef_grads, intercept_grads = gradients(
             X, Y, w, rows, coefs, intercepts, alpha, loss, m
         )
+        if not np.isfinite(J):
+            return J  # the parameters have diverged: stop the epoch here
         optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
         total_loss += J * m
     return total_loss / (mean_weight * n)
@@ -306,7 +309,9 @@ def train_stochastic(
     gradients = BatchGradients(
         layer_sizes, batch_size, coefs[0].dtype, sp.issparse(X), workers
     )
+    params = coefs + intercepts
     for _ in range(n_epochs):
+        before = [p.copy() for p in params]
         order = train_rows
         if shuffle:
             order = np.arange(n_train) if train_rows is None else train_rows.copy()
@@ -316,6 +321,11 @@ def train_stochastic(
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
             gradients=gradients,
         )  # fmt: skip
+        if not all_finite(epoch_loss, params):
+            for p, kept in zip(params, before):
+                p[...] = kept
+            _diverged(progress.n_iter, optimizer)
+            return True
         progress.n_iter += 1
         progress.t += n_train
         progress.loss_curve.append(epoch_loss)
@@ -392,6 +402,28 @@ def train_lbfgs(
         )
     params = unpack(result.x, shapes, dtype)
     return params[:L], params[L:], loss_curve, result
+
+
+def all_finite(loss, params):
+    """Whether the loss and every parameter are finite numbers."""
+    return bool(np.isfinite(loss)) and all(np.isfinite(p).all() for p in params)
+
+
+def _diverged(n_iter, optimizer):
+    """Warn that training diverged, or raise if no epoch ever ended finite."""
+    message = (
+        f"Training diverged in epoch {n_iter + 1}: the loss or the weights became "
+        "infinite or NaN. Lower learning_rate_init (it is "
+        f"{optimizer.learning_rate_init:g}) or scale the inputs to [0, 1], e.g. "
+        "with MinMaxScaler."
+    )
+    if n_iter == 0:
+        raise ValueError(message)
+    warnings.warn(
+        message + " The weights of the last finite epoch are kept.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
 
 
 def _report(progress, loss, score):

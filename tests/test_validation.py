@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
@@ -207,3 +208,31 @@ def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch
         est.set_params(warm_start=False, batch_size="auto")
     assert calls["n"] == 3
     assert_unchanged(est, before, X, proba)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_divergence_from_scratch_is_a_clear_error(data, Estimator):
+    X, y = data
+    est = Estimator(learning_rate_init=1e30, max_iter=5, random_state=0)
+    if Estimator is SigmoidMLPClassifier:
+        est.set_params(solver="sgd")
+    huge = X.astype(np.float32) * np.float32(1e30)  # steps of 1e60 overflow float32
+    with pytest.raises(ValueError, match="diverged.*Lower learning_rate_init"):
+        est.fit(huge, y)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_divergence_keeps_last_finite_weights(data, Estimator):
+    X, y = data
+    est = Estimator(max_iter=3, warm_start=True, random_state=0)
+    if Estimator is SigmoidMLPClassifier:
+        est.set_params(solver="sgd", learning_rate_init=0.1)
+    X = X.astype(np.float32)
+    est.fit(X, y)
+    before, proba = snapshot(est), est.predict_proba(X)
+    est.set_params(learning_rate_init=1e30)
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 4.*last finite"):
+        est.fit(X * np.float32(1e30), y)
+    assert_unchanged(est, before, X, proba)  # the diverged epoch left no trace
+    assert np.all(np.isfinite(est.predict_proba(X * np.float32(1e30))))
