@@ -9,8 +9,8 @@ result as fitted attributes. Each estimator supplies a few hooks:
 * ``_parameter_constraints``: how to check its parameters;
 * ``_network_loss`` and ``_hidden_layer_sizes()``: what network it is;
 * ``_initial_parameters(layer_sizes, rng, dtype)``: where training starts;
-* ``_get_network()`` / ``_set_network(coefs, intercepts)``: how the fitted parameters
-  are stored as attributes.
+* ``_get_network()`` / ``_network_attributes(coefs, intercepts)``: how the fitted
+  parameters are stored as attributes.
 """
 
 import copy
@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import EpochCallbacks
 from ._optimizers import Adam, GradientDescent
 from ._parallel import RowWorkers
 from ._training import (
@@ -155,10 +156,18 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype)
         progress = Progress()
 
+    callbacks = EpochCallbacks(
+        est,
+        X,
+        y,
+        sample_weight,
+        max_epochs=1 if incremental else est.max_iter,
+        fitted_attributes=functools.partial(fitted_attributes, est, classes_),
+    )
     with RowWorkers() as workers:
         if est.solver == "lbfgs":
             coefs, intercepts, converged = _run_lbfgs(
-                est, coefs, intercepts, progress, X, Y, w, workers
+                est, coefs, intercepts, progress, X, Y, w, workers, callbacks
             )
             optimizer = None
         else:
@@ -169,7 +178,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
             )
             converged = _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, workers,
+                incremental, workers, callbacks,
             )  # fmt: skip
     if not converged and not incremental:
         warnings.warn(
@@ -180,6 +189,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
             stacklevel=3,
         )
     _store(est, classes_, coefs, intercepts, progress, optimizer)
+    callbacks.fit_ends()
     return est
 
 
@@ -218,8 +228,9 @@ def _copy_network(est, layer_sizes):
 
 
 def _run_gradient_descent(
-    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers
-):
+    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
+    callbacks,
+):  # fmt: skip
     """Mini-batch or full-batch gradient descent; True if it stopped by its own rule."""
     n_samples = X.shape[0]
     early_stopping = getattr(est, "early_stopping", False) and not incremental
@@ -247,6 +258,7 @@ def _run_gradient_descent(
         validation=validation,
         verbose=est.verbose,
         workers=workers,
+        callbacks=callbacks,
     )
     if validation is not None and progress.best_params is not None:
         L = len(coefs)
@@ -272,8 +284,8 @@ def _split_validation(est, X, Y, w, rng):
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 
-def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers):
-    coefs, intercepts, loss_curve, result = train_lbfgs(
+def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
+    return train_lbfgs(
         coefs,
         intercepts,
         X,
@@ -285,34 +297,38 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers):
         max_fun=getattr(est, "max_fun", 15000),
         tol=est.tol,
         workers=workers,
+        progress=progress,
+        callbacks=callbacks,
     )
-    progress.n_iter += result.nit
-    progress.t += result.nit * X.shape[0]
-    progress.loss_curve.extend(loss_curve or [float(result.fun)])
-    progress.best_loss = min(progress.best_loss, *progress.loss_curve)
-    return coefs, intercepts, result.status == 0
+
+
+def fitted_attributes(est, classes, coefs, intercepts, progress):
+    """The public fitted attributes of a model with these parameters and progress."""
+    early_stopping = bool(progress.validation_scores)
+    return {
+        "classes_": classes,
+        **est._network_attributes(coefs, intercepts),
+        "n_outputs_": coefs[-1].shape[1],
+        "n_layers_": len(coefs) + 1,
+        "n_iter_": progress.n_iter,
+        "t_": progress.t,
+        "loss_": progress.loss_curve[-1] if progress.loss_curve else None,
+        "loss_curve_": list(progress.loss_curve),
+        "best_loss_": None if early_stopping else progress.best_loss,
+        "validation_scores_": (
+            list(progress.validation_scores) if early_stopping else None
+        ),
+        "validation_loss_curve_": (
+            list(progress.validation_loss_curve) if early_stopping else None
+        ),
+        "best_validation_score_": (
+            progress.best_validation_score if early_stopping else None
+        ),
+    }
 
 
 def _store(est, classes, coefs, intercepts, progress, optimizer):
-    early_stopping = bool(progress.validation_scores)
-    est.classes_ = classes
-    est._set_network(coefs, intercepts)
-    est.n_outputs_ = coefs[-1].shape[1]
-    est.n_layers_ = len(coefs) + 1
-    est.n_iter_ = progress.n_iter
-    est.t_ = progress.t
-    est.loss_ = progress.loss_curve[-1]
-    est.loss_curve_ = list(progress.loss_curve)
-    est.best_loss_ = None if early_stopping else progress.best_loss
-    est.validation_scores_ = (
-        list(progress.validation_scores) if early_stopping else None
-    )
-    est.validation_loss_curve_ = (
-        list(progress.validation_loss_curve) if early_stopping else None
-    )
-    est.best_validation_score_ = (
-        progress.best_validation_score if early_stopping else None
-    )
+    est.__dict__.update(fitted_attributes(est, classes, coefs, intercepts, progress))
     est._progress = progress
     est._optimizer = optimizer
 

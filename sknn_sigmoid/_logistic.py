@@ -13,6 +13,7 @@ from ._base import (
     output_activations,
     probabilities,
 )
+from ._callbacks import CallbackSupportMixin, with_callbacks
 
 
 def _gradient_solver(est):
@@ -21,7 +22,7 @@ def _gradient_solver(est):
     return True
 
 
-class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
+class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     """One logistic regression per class, trained by gradient descent on log-loss.
 
     The model for class k answers "is this sample of class k?" with
@@ -40,8 +41,11 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
     them one by one.
 
     .. note:: The class is declared ``OneVsRestLogistic(ClassifierMixin,
-       BaseEstimator)``: scikit-learn >= 1.6 builds the estimator tags along the
-       method resolution order, so the mixin must come before ``BaseEstimator``.
+       CallbackSupportMixin, BaseEstimator)``: scikit-learn >= 1.6 builds the
+       estimator tags along the method resolution order, so the mixins must come
+       before ``BaseEstimator``. Subclasses should keep that order.
+       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9
+       (one callback task per epoch); on older versions it adds nothing.
 
     Parameters
     ----------
@@ -190,6 +194,7 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     @keep_state_on_error
+    @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Train the K logistic models on X, y.
 
@@ -211,6 +216,7 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
 
     @available_if(_gradient_solver)
     @keep_state_on_error
+    @with_callbacks
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of gradient descent over X, y, continuing the fitted state.
 
@@ -303,6 +309,5 @@ class OneVsRestLogistic(ClassifierMixin, BaseEstimator):
     def _get_network(self):
         return [self.coef_.T], [self.intercept_]
 
-    def _set_network(self, coefs, intercepts):
-        self.coef_ = np.ascontiguousarray(coefs[0].T)
-        self.intercept_ = intercepts[0]
+    def _network_attributes(self, coefs, intercepts):
+        return {"coef_": np.ascontiguousarray(coefs[0].T), "intercept_": intercepts[0]}

@@ -13,6 +13,7 @@ from ._base import (
     output_activations,
     probabilities,
 )
+from ._callbacks import CallbackSupportMixin, with_callbacks
 from ._network import forward, init_parameters
 
 
@@ -22,7 +23,7 @@ def _stochastic_solver(est):
     return True
 
 
-class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
+class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     """Multilayer perceptron with sigmoid units, one-hot targets and squared error.
 
     Every neuron, hidden or output, is a logistic model of the previous layer: its
@@ -52,9 +53,11 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
     ==============  ==============================================================
 
     .. note:: The class is declared ``SigmoidMLPClassifier(ClassifierMixin,
-       BaseEstimator)``: scikit-learn >= 1.6 builds the estimator tags along the
-       method resolution order, so the mixin must come before ``BaseEstimator``.
-       Subclasses should keep that order.
+       CallbackSupportMixin, BaseEstimator)``: scikit-learn >= 1.6 builds the
+       estimator tags along the method resolution order, so the mixins must come
+       before ``BaseEstimator``. Subclasses should keep that order.
+       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9
+       (one callback task per epoch); on older versions it adds nothing.
 
     Parameters
     ----------
@@ -277,6 +280,7 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     @keep_state_on_error
+    @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Train the network on X, y (continuing from the fitted weights if warm_start).
 
@@ -298,6 +302,7 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
 
     @available_if(_stochastic_solver)
     @keep_state_on_error
+    @with_callbacks
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of gradient descent over X, y, continuing the fitted state.
 
@@ -394,5 +399,5 @@ class SigmoidMLPClassifier(ClassifierMixin, BaseEstimator):
     def _get_network(self):
         return self.coefs_, self.intercepts_
 
-    def _set_network(self, coefs, intercepts):
-        self.coefs_, self.intercepts_ = coefs, intercepts
+    def _network_attributes(self, coefs, intercepts):
+        return {"coefs_": coefs, "intercepts_": intercepts}

@@ -269,6 +269,7 @@ def train_stochastic(
     validation=None,
     verbose=False,
     workers,
+    callbacks=None,
 ):
     """Run up to ``n_epochs`` epochs of gradient descent, updating parameters in place.
 
@@ -298,11 +299,14 @@ def train_stochastic(
         Print the loss of each epoch.
     workers : RowWorkers
         The threads that compute the parts of a batch.
+    callbacks : EpochCallbacks, default=None
+        Told when each epoch begins and ends; may ask to stop.
 
     Returns
     -------
     bool
-        True if the stopping rule ended training before ``n_epochs``.
+        True if the stopping rule (or a callback) ended training before
+        ``n_epochs``.
     """
     n_train = X.shape[0] if train_rows is None else len(train_rows)
     layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
@@ -312,6 +316,8 @@ def train_stochastic(
     params = coefs + intercepts
     for _ in range(n_epochs):
         before = [p.copy() for p in params]
+        if callbacks is not None:
+            callbacks.epoch_begins()
         order = train_rows
         if shuffle:
             order = np.arange(n_train) if train_rows is None else train_rows.copy()
@@ -338,6 +344,8 @@ def train_stochastic(
             progress.validation_loss_curve.append(validation_loss)
         if verbose:
             _report(progress, epoch_loss, score)
+        if callbacks is not None and callbacks.epoch_ends(coefs, intercepts, progress):
+            return True
         optimizer.iteration_ends(progress.t)
         if stopping is None:
             continue
@@ -349,20 +357,34 @@ def train_stochastic(
 
 
 def train_lbfgs(
-    coefs, intercepts, X, Y, w, *, alpha, loss, max_iter, max_fun, tol, workers
+    coefs,
+    intercepts,
+    X,
+    Y,
+    w,
+    *,
+    alpha,
+    loss,
+    max_iter,
+    max_fun,
+    tol,
+    workers,
+    progress,
+    callbacks=None,
 ):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The computation stays in the dtype of ``coefs``; only the flat parameter vector
-    that scipy sees is float64.
+    that scipy sees is float64. ``progress`` is updated after every iteration, and
+    ``callbacks`` are told of each (one task per iteration).
 
     Returns
     -------
     coefs, intercepts : list of ndarray
         The parameters found.
-    loss_curve : list of float
-        The loss after every iteration.
-    result : scipy.optimize.OptimizeResult
+    converged : bool
+        Whether L-BFGS-B met its tolerance (or a callback stopped it) before its
+        iteration or evaluation budget ran out.
     """
     dtype = coefs[0].dtype
     shapes = [p.shape for p in coefs + intercepts]
@@ -379,7 +401,17 @@ def train_lbfgs(
         )
         return J, pack(coef_grads + intercept_grads).astype(np.float64)
 
-    loss_curve = []
+    def iteration_ends(intermediate_result):
+        progress.n_iter += 1
+        progress.t += n
+        progress.loss_curve.append(float(intermediate_result.fun))
+        progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
+        if callbacks is not None:
+            params = unpack(intermediate_result.x, shapes, dtype)
+            callbacks.epoch_begins()
+            if callbacks.epoch_ends(params[:L], params[L:], progress):
+                raise StopIteration
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         result = scipy.optimize.minimize(
@@ -387,9 +419,7 @@ def train_lbfgs(
             pack(coefs + intercepts).astype(np.float64),
             method="L-BFGS-B",
             jac=True,
-            callback=lambda intermediate_result: loss_curve.append(
-                float(intermediate_result.fun)
-            ),
+            callback=iteration_ends,
             # As scikit-learn's LogisticRegression: stop on the gradient (tol), not
             # on scipy's default relative decrease of J, which stops far too early
             # for a loss normalised by the number of samples.
@@ -400,8 +430,11 @@ def train_lbfgs(
                 "ftol": 64 * np.finfo(float).eps,
             },
         )
+    if not progress.loss_curve:  # stopped before its first iteration ended
+        progress.loss_curve.append(float(result.fun))
+        progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
     params = unpack(result.x, shapes, dtype)
-    return params[:L], params[L:], loss_curve, result
+    return params[:L], params[L:], result.status != 1
 
 
 def all_finite(loss, params):

@@ -1,0 +1,117 @@
+"""scikit-learn's callbacks: one task per epoch."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import MinMaxScaler
+
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+
+callback = pytest.importorskip(
+    "sklearn.callback", reason="scikit-learn < 1.9 has no sklearn.callback"
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return MinMaxScaler().fit_transform(X), y
+
+
+class StopAfter:
+    """A callback that records every task and stops after ``n`` epochs."""
+
+    def __init__(self, n):
+        self.n = n
+        self.ended = []
+
+    def setup(self, estimator, context):
+        self.setup_called = True
+
+    def teardown(self, estimator, context):
+        self.teardown_called = True
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self.ended.append((context.task_name, fitted_estimator))
+        epochs = [name for name, _ in self.ended if name == "epoch"]
+        return context.task_name == "epoch" and len(epochs) >= self.n
+
+
+ESTIMATORS = [
+    SigmoidMLPClassifier(hidden_layer_sizes=(20,), max_iter=50, random_state=0),
+    SigmoidMLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
+    OneVsRestLogistic(max_iter=50, random_state=0),
+    OneVsRestLogistic(solver="lbfgs", max_iter=50),
+]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_callback_returning_true_stops_after_that_epoch(digits, estimator):
+    X, y = digits
+    stopper = StopAfter(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        estimator.set_callbacks(stopper).fit(X, y)
+    assert estimator.n_iter_ == 3 == len(estimator.loss_curve_)
+    assert stopper.setup_called and stopper.teardown_called
+    names = [name for name, _ in stopper.ended]
+    assert names == ["epoch", "epoch", "epoch", "fit"]
+
+
+def test_fitted_estimator_is_the_model_after_each_epoch(digits):
+    # The model handed to the callback after epoch k predicts as a model trained
+    # for k epochs; later epochs do not change it.
+    X, y = digits
+    params = dict(hidden_layer_sizes=(20,), random_state=0, tol=0.0)
+    recorder = StopAfter(4)
+    SigmoidMLPClassifier(max_iter=4, **params).set_callbacks(recorder).fit(X, y)
+    for k, (_, snapshot) in enumerate(recorder.ended[:4], start=1):
+        assert snapshot.n_iter_ == k
+        reference = SigmoidMLPClassifier(max_iter=k, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reference.fit(X, y)
+        assert_allclose(snapshot.predict_proba(X), reference.predict_proba(X))
+
+
+def test_scoring_monitor_records_a_score_per_epoch(digits):
+    X, y = digits
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    est = SigmoidMLPClassifier(hidden_layer_sizes=(20,), max_iter=6, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(monitor).fit(X, y)
+    rows = monitor.get_logs().data
+    epochs = [row for row in rows if row["task_name"] == "epoch"]
+    assert len(epochs) == est.n_iter_ == 6
+    scores = [row["accuracy"] for row in epochs]
+    assert scores[-1] == pytest.approx(est.score(X, y))
+    assert scores[-1] > scores[0]
+
+
+def test_progress_bar_runs(digits, capsys):
+    pytest.importorskip("rich", reason="rich (needed by ProgressBar) is not installed")
+    X, y = digits
+    est = OneVsRestLogistic(max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(callback.ProgressBar()).fit(X, y)
+    assert est.n_iter_ == 5
+    assert est.score(X, y) > 0.9
+
+
+def test_partial_fit_is_one_task(digits):
+    X, y = digits
+    recorder = StopAfter(10)
+    est = SigmoidMLPClassifier(random_state=0).set_callbacks(recorder)
+    est.partial_fit(X, y, classes=np.unique(y))
+    est.partial_fit(X, y)
+    assert [name for name, _ in recorder.ended] == ["epoch", "fit"] * 2
+    assert est.n_iter_ == 2
