@@ -90,7 +90,8 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
         Samples per gradient step. "auto" is ``min(200, n_samples)``; None uses all
         samples at every step (full-batch gradient descent, the lecture's plain rule).
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Schedule of the step size for ``solver="sgd"``: "invscaling" divides the
+        Schedule of the step size for ``solver`` "sgd" and "adam" (scikit-learn's
+        ``MLPClassifier`` applies it to "sgd" only): "invscaling" divides the
         initial rate by (t + 1) ** power_t after every epoch, t being the number of
         samples seen; "adaptive" divides it by 5 each time the loss (or the
         validation score) stops improving.

@@ -29,7 +29,48 @@ class _WorkArrays:
         return state
 
 
-class GradientDescent(_WorkArrays):
+class _Schedule(_WorkArrays):
+    """The learning-rate schedule both optimizers share.
+
+    "constant" keeps eta; "invscaling" sets eta = learning_rate_init / (t + 1) **
+    power_t after every epoch, t being the number of samples seen; "adaptive"
+    divides eta by 5 each time training stops improving, and stops once it falls
+    to 1e-6.
+    """
+
+    def _init_schedule(self, learning_rate_init, schedule, power_t):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.schedule = schedule
+        self.power_t = power_t
+
+    def iteration_ends(self, time_step):
+        """Update the learning rate after an epoch (``time_step`` samples seen)."""
+        if self.schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, verbose=False):
+        """Decide whether to stop once training no longer improves.
+
+        With the "adaptive" schedule, divide the learning rate by 5 and go on while it
+        stays above 1e-6; otherwise stop.
+
+        Returns
+        -------
+        bool
+            True if training should stop.
+        """
+        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(f"Setting learning rate to {self.learning_rate:f}")
+        return self.learning_rate <= 1e-6
+
+
+class GradientDescent(_Schedule):
     """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
 
     Each step: v <- momentum * v - eta * g, then theta <- theta + v (or, with
@@ -63,12 +104,9 @@ class GradientDescent(_WorkArrays):
         nesterov=True,
         power_t=0.5,
     ):
-        self.learning_rate_init = float(learning_rate_init)
-        self.learning_rate = float(learning_rate_init)
-        self.schedule = learning_rate
+        self._init_schedule(learning_rate_init, learning_rate, power_t)
         self.momentum = momentum
         self.nesterov = nesterov
-        self.power_t = power_t
         self.velocities = [np.zeros_like(p) for p in params]
 
     def update_params(self, params, grads):
@@ -86,33 +124,8 @@ class GradientDescent(_WorkArrays):
             else:
                 theta += v
 
-    def iteration_ends(self, time_step):
-        """Update the learning rate after an epoch (``time_step`` samples seen)."""
-        if self.schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (time_step + 1) ** self.power_t
-            )
 
-    def trigger_stopping(self, verbose=False):
-        """Decide whether to stop once training no longer improves.
-
-        With the "adaptive" schedule, divide the learning rate by 5 and go on while it
-        stays above 1e-6; otherwise stop.
-
-        Returns
-        -------
-        bool
-            True if training should stop.
-        """
-        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
-            return True
-        self.learning_rate /= 5.0
-        if verbose:
-            print(f"Setting learning rate to {self.learning_rate:f}")
-        return self.learning_rate <= 1e-6
-
-
-class Adam(_WorkArrays):
+class Adam(_Schedule):
     """Adam (Kingma and Ba, 2014).
 
     With g the gradient and t the number of steps taken::
@@ -127,7 +140,9 @@ class Adam(_WorkArrays):
     params : list of ndarray
         The parameters; only their shapes and dtypes are read here.
     learning_rate_init : float, default=0.001
-        The step size eta.
+        The step size eta at the start.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        How eta changes as training goes on (see :class:`GradientDescent`).
     beta_1, beta_2 : float, default=0.9, 0.999
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float, default=1e-8
@@ -135,10 +150,16 @@ class Adam(_WorkArrays):
     """
 
     def __init__(
-        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+        self,
+        params,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        learning_rate="constant",
+        power_t=0.5,
     ):
-        self.learning_rate_init = float(learning_rate_init)
-        self.learning_rate = float(learning_rate_init)
+        self._init_schedule(learning_rate_init, learning_rate, power_t)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
         self.ms = [np.zeros_like(p) for p in params]
@@ -148,7 +169,7 @@ class Adam(_WorkArrays):
         """Take one step: update every array of ``params`` in place."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        eta = self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        eta = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         for theta, m, v, g, work in zip(
             params, self.ms, self.vs, grads, self._work(params)
         ):
@@ -163,10 +184,3 @@ class Adam(_WorkArrays):
             np.divide(m, work, out=work)
             work *= eta
             theta -= work
-
-    def iteration_ends(self, time_step):
-        """Adam keeps its learning rate; nothing to do at the end of an epoch."""
-
-    def trigger_stopping(self, verbose=False):
-        """Adam has no schedule to lower: stop as soon as training stops improving."""
-        return True

@@ -336,3 +336,16 @@ def test_minimises_a_quadratic(name, n_steps, tol):
     assert values[-1] < 1e-3 * f_start
     for theta, c in zip(params, targets):
         assert_allclose(theta, c, atol=tol)
+
+
+def test_adam_follows_the_adaptive_schedule():
+    # With "adaptive", a stall divides Adam's eta by 5, and the next step is the
+    # bias-corrected step of the smaller eta.
+    theta = [np.zeros(3)]
+    grads = [np.array([1.0, -2.0, 0.5])]
+    adam = Adam(theta, learning_rate_init=0.1, learning_rate="adaptive")
+    assert adam.trigger_stopping() is False
+    assert adam.learning_rate == pytest.approx(0.02)
+    adam.update_params(theta, grads)
+    # First step: m = 0.1 g, v = 0.001 g^2, bias-corrected ratio m/sqrt(v) = sign(g).
+    assert_allclose(theta[0], -0.02 * np.sign(grads[0]), rtol=1e-6)
