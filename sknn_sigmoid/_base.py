@@ -15,7 +15,6 @@ result as fitted attributes. Each estimator supplies a few hooks:
 
 import copy
 import functools
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +42,7 @@ from ._validation import (
     check_targets,
     class_weights,
     validate_params,
+    warn,
 )
 
 ACCEPT_SPARSE = ["csr", "csc"]
@@ -97,26 +97,35 @@ def resolve_batch_size(batch_size, n_samples):
     if batch_size == "auto":
         return min(200, n_samples)
     if batch_size > n_samples:
-        warnings.warn(
+        warn(
             f"batch_size={batch_size} is larger than the {n_samples} training samples; "
             "using full batches.",
             UserWarning,
-            stacklevel=4,
         )
     return min(batch_size, n_samples)
 
 
 def make_optimizer(est, params):
     """The optimizer the estimator's ``solver`` names ('sgd' and 'gd' are the same)."""
+    schedule = getattr(est, "learning_rate", "constant")
+    power_t = getattr(est, "power_t", 0.5)
     if est.solver == "adam":
-        return Adam(params, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon)
+        return Adam(
+            params,
+            est.learning_rate_init,
+            est.beta_1,
+            est.beta_2,
+            est.epsilon,
+            learning_rate=schedule,
+            power_t=power_t,
+        )
     return GradientDescent(
         params,
         est.learning_rate_init,
-        getattr(est, "learning_rate", "constant"),
+        schedule,
         est.momentum,
         est.nesterovs_momentum,
-        getattr(est, "power_t", 0.5),
+        power_t,
     )
 
 
@@ -181,12 +190,11 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
                 incremental, workers, callbacks,
             )  # fmt: skip
     if not converged and not incremental:
-        warnings.warn(
+        warn(
             f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
             "was reached and the optimization has not converged yet. Increase "
             "max_iter, or raise learning_rate_init if the loss is still falling.",
             ConvergenceWarning,
-            stacklevel=3,
         )
     _store(est, classes_, coefs, intercepts, progress, optimizer)
     callbacks.fit_ends()

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._network import forward, loss_and_gradients, objective, pack, unpack
 from ._parallel import PREDICT_CHUNK_ROWS, batch_parts
+from ._validation import warn
 
 
 @dataclass
@@ -452,10 +453,9 @@ def _diverged(n_iter, optimizer):
     )
     if n_iter == 0:
         raise ValueError(message)
-    warnings.warn(
+    warn(
         message + " The weights of the last finite epoch are kept.",
         ConvergenceWarning,
-        stacklevel=5,
     )
 
 

@@ -7,6 +7,8 @@ and a description of what the value should be.
 """
 
 import numbers
+import sys
+import warnings
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
@@ -214,3 +216,17 @@ def _describe(kind, low, high, left, right):
     if low is None:
         return f"{kind} {'<=' if right else '<'} {high}"
     return f"{kind} in {'[' if left else '('}{low}, {high}{']' if right else ')'}"
+
+
+def warn(message, category):
+    """``warnings.warn`` pointing at the user's code that called into the package.
+
+    The warning is attributed to the first frame outside ``sknn_sigmoid`` and
+    scikit-learn's callback wrappers, however deep the call chain is.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("sknn_sigmoid.", "sklearn.callback")
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
