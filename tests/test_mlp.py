@@ -230,3 +230,14 @@ def test_plain_normal_initialisation_saturates_wide_layers():
         hidden = est.forward(X)[1]
         saturated[init] = np.mean((hidden < 0.01) | (hidden > 0.99))
     assert saturated["normal"] > 0.2 > 0.01 > saturated["glorot_uniform"]
+
+
+def test_adaptive_learning_rate_applies_to_adam(data):
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="adam", learning_rate="adaptive", tol=10.0, n_iter_no_change=1,
+        max_iter=30, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    # 0.01 / 5**5 = 6.4e-6 goes on; 0.01 / 5**6 = 6.4e-7 stops.
+    assert est._optimizer.learning_rate == pytest.approx(0.01 / 5**6)
+    assert est.n_iter_ < 30
