@@ -14,6 +14,7 @@ from ._base import (
     probabilities,
 )
 from ._callbacks import CallbackSupportMixin, with_callbacks
+from ._persistence import object_state, plain_state
 
 
 def _gradient_solver(est):
@@ -293,6 +294,14 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def __getstate__(self):
+        # The state that continues training is saved as plain values, so that a
+        # skops file needs no type trusted but the estimator's own.
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(object_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

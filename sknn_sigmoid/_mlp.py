@@ -15,6 +15,7 @@ from ._base import (
 )
 from ._callbacks import CallbackSupportMixin, with_callbacks
 from ._network import forward, init_parameters
+from ._persistence import object_state, plain_state
 
 
 def _stochastic_solver(est):
@@ -384,6 +385,14 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
             reset=False,
         )
         return forward(X, self.coefs_, self.intercepts_)
+
+    def __getstate__(self):
+        # The state that continues training is saved as plain values, so that a
+        # skops file needs no type trusted but the estimator's own.
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(object_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
