@@ -78,7 +78,7 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     max_iter : int, default=100
         The most epochs (or L-BFGS iterations) ``fit`` runs.
     tol : float, default=1e-4
-        Training stops once the loss has not fallen by ``tol`` for
+        Training stops once the loss has not fallen by ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs (L-BFGS: projected-gradient
         tolerance).
     n_iter_no_change : int, default=5
@@ -114,7 +114,7 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         The smallest loss reached.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X had string column names.
 
     See Also

@@ -35,7 +35,8 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
         J = 1/(2m) sum_i w_i sum_k (a[L]_ik - y_ik)^2 + alpha/(2m) sum_l ||W[l]||^2
 
     where w_i are the sample weights and m = sum_i w_i (the number of samples when no
-    weights are given; the batch's sum for a mini-batch). The output error is then
+    weights are given). A mini-batch of b of the n samples is normalised by b / n of
+    m, so that its gradient estimates the gradient of J. The output error is then
     delta[L] = (a - y) a (1 - a) w / m. With ``loss="log_loss"`` the first term is
     the binary cross-entropy of every output, -1/m sum_i w_i sum_k [y log a +
     (1 - y) log(1 - a)], whose output error is delta[L] = (a - y) w / m.
@@ -109,8 +110,8 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
         The most loss evaluations L-BFGS makes.
     tol : float, default=1e-4
         Training stops once the loss has not fallen (or the validation score not
-        risen) by ``tol`` for ``n_iter_no_change`` consecutive epochs. For L-BFGS,
-        the tolerance on the projected gradient.
+        risen) by ``tol`` for more than ``n_iter_no_change`` consecutive epochs.
+        For L-BFGS, the tolerance on the projected gradient.
     n_iter_no_change : int, default=10
         See ``tol``.
     momentum : float, default=0.9
@@ -168,7 +169,7 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
         The best of ``validation_scores_``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X had string column names.
 
     See Also

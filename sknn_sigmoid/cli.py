@@ -838,7 +838,19 @@ COMMANDS = {
 
 
 def main(argv=None):
-    """Run the command line; returns the process exit status."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads them from ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The process exit status: 0 on success, 1 on an error, 130 when interrupted
+        before anything was trained.
+    """
     args = build_parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:

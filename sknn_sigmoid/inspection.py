@@ -253,7 +253,7 @@ class WeightImagesDisplay:
             earlier steps must keep the pixels (like a scaler).
         image_shape : tuple of int, default=None
             (height, width) of an input image; None means square images, with
-            n_features_in_ a perfect square.
+            ``n_features_in_`` a perfect square.
         max_images : int, default=None
             Draw at most this many images (the first ones); None draws all.
         **kwargs
