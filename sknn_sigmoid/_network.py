@@ -95,7 +95,8 @@ def saturation_bound(dtype):
 def forward(X, coefs, intercepts, out=None):
     """Forward propagation: a[l] = sigmoid(a[l-1] W[l]^T + b[l]) for l = 1..L.
 
-    Pre-activations are clipped to +-:func:`saturation_bound` before the sigmoid.
+    Pre-activations are clipped to +-:func:`saturation_bound` before the sigmoid
+    (a NaN, from inf - inf on huge inputs, becomes -bound).
     This changes no activation by more than the dtype's epsilon, and it keeps a[l],
     a[l](1 - a[l]) and the errors back-propagated through them well above the
     subnormal range, whose arithmetic is an order of magnitude slower.
@@ -116,14 +117,17 @@ def forward(X, coefs, intercepts, out=None):
         ``activations[l]`` is a[l]; ``activations[0]`` is ``X`` itself.
     """
     activations = [X]
-    for l in range(1, len(coefs) + 1):
-        Z = _matmul(
-            activations[l - 1], coefs[l - 1], None if out is None else out[l - 1]
-        )
-        Z += intercepts[l - 1]
-        bound = saturation_bound(Z.dtype)
-        np.clip(Z, -bound, bound, out=Z)
-        activations.append(sigmoid(Z, out=Z))
+    # Overflow in z is expected on huge inputs: the bound below takes care of it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l in range(1, len(coefs) + 1):
+            buffer = None if out is None else out[l - 1]
+            Z = _matmul(activations[l - 1], coefs[l - 1], buffer)
+            Z += intercepts[l - 1]
+            bound = saturation_bound(Z.dtype)
+            # fmax and fmin (unlike clip) also turn a NaN, from inf - inf, into a
+            # finite value: -bound, a unit that is off.
+            np.fmin(np.fmax(Z, -bound, out=Z), bound, out=Z)
+            activations.append(sigmoid(Z, out=Z))
     return activations
 
 

@@ -691,6 +691,22 @@ def _add_quiet(parser):
     )
 
 
+def _natural(text):
+    """An argparse type: an int >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive(text):
+    """An argparse type: an int >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
 def build_parser():
     """The argument parser of the command line."""
     parser = argparse.ArgumentParser(
@@ -707,7 +723,7 @@ def build_parser():
     )
     demo_parser.add_argument(
         "--random-state",
-        type=int,
+        type=_natural,
         default=0,
         metavar="N",
         help="seeds the estimators and the digits' train/test split (default: 0)",
@@ -775,7 +791,7 @@ def build_parser():
     )
     hyper.add_argument(
         "--random-state",
-        type=int,
+        type=_natural,
         default=0,
         metavar="N",
         help="seeds the weights, the validation split and the shuffling (default: 0)",
@@ -822,7 +838,7 @@ def build_parser():
     )
     plot.add_argument(
         "--max-images",
-        type=int,
+        type=_positive,
         metavar="N",
         help="draw the weights of at most N units",
     )

@@ -220,7 +220,12 @@ def _read_idx(filename, *, magic=None, trailing_shape=None):
         raise ValueError(
             f"{filename!s}: corrupt or truncated gzip stream: {exc}"
         ) from exc
-    return np.frombuffer(buf, dtype=np.uint8).reshape(shape)
+    try:
+        return np.frombuffer(buf, dtype=np.uint8).reshape(shape)
+    except (ValueError, MemoryError) as exc:  # a shape numpy cannot represent
+        raise ValueError(
+            f"{filename!s}: header dimensions {shape} cannot be represented: {exc}"
+        ) from exc
 
 
 def _candidate_names(stem):
