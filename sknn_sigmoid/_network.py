@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import LOSS_FUNCTIONS, OUTPUT_DELTAS, sigmoid, sigmoid_derivative
+from ._blas import axpy
 
 
 def glorot_uniform(n_prev, n, rng):
@@ -133,6 +134,8 @@ def forward(X, coefs, intercepts, out=None):
 
 def penalty(coefs, alpha, m):
     """L2 penalty alpha / (2m) sum_l ||W[l]||^2 (biases are not penalised)."""
+    if not alpha:
+        return 0.0
     return alpha / (2 * m) * sum(float(np.vdot(W, W)) for W in coefs)
 
 
@@ -161,7 +164,7 @@ def backward(activations, Y, w, coefs, alpha, loss, out=None, m=None):
         Which loss J is.
     out : Workspace, default=None
         Buffers to compute in place: lists ``deltas``, ``derivatives`` (shaped like
-        the activations), ``coef_grads``, ``coef_scratch`` (shaped like ``coefs``)
+        the activations), ``coef_grads`` (shaped like ``coefs``)
         and ``intercept_grads``.
     m : float, default=None
         The normaliser of J; None means ``sum(w)``.
@@ -181,10 +184,7 @@ def backward(activations, Y, w, coefs, alpha, loss, out=None, m=None):
             activations[l - 1].T, delta, buffers.coef_grads[l - 1]
         )
         if alpha:
-            decay = np.multiply(
-                coefs[l - 1], alpha / m, out=buffers.coef_scratch[l - 1]
-            )
-            coef_grads[l - 1] += decay
+            axpy(alpha / m, coefs[l - 1], coef_grads[l - 1])
         intercept_grads[l - 1] = np.sum(
             delta, axis=0, out=buffers.intercept_grads[l - 1]
         )
@@ -202,7 +202,7 @@ class _NoBuffers:
 
     def __init__(self, L):
         self.deltas = self.derivatives = self.intercept_grads = [None] * L
-        self.coef_grads = self.coef_scratch = [None] * L
+        self.coef_grads = [None] * L
 
 
 def _matmul(A, B, out):

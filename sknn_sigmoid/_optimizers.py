@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ._blas import axpy, scal
+
 
 class _WorkArrays:
     """One scratch array per parameter, made on first use and never pickled.
@@ -112,17 +114,12 @@ class GradientDescent(_Schedule):
     def update_params(self, params, grads):
         """Take one step: update every array of ``params`` in place."""
         eta, mu = self.learning_rate, self.momentum
-        for theta, v, g, step in zip(
-            params, self.velocities, grads, self._work(params)
-        ):
-            np.multiply(g, eta, out=step)  # eta g
-            v *= mu
-            v -= step
+        for theta, v, g in zip(params, self.velocities, grads):
+            axpy(-eta, g, scal(mu, v))  # v <- mu v - eta g
             if self.nesterov:
-                theta -= step
-                theta += np.multiply(v, mu, out=step)
+                axpy(-eta, g, axpy(mu, v, theta))  # theta += mu v - eta g
             else:
-                theta += v
+                axpy(1.0, v, theta)
 
 
 class Adam(_Schedule):
@@ -173,14 +170,9 @@ class Adam(_Schedule):
         for theta, m, v, g, work in zip(
             params, self.ms, self.vs, grads, self._work(params)
         ):
-            m *= b1
-            m += np.multiply(g, 1 - b1, out=work)
-            v *= b2
-            np.square(g, out=work)
-            work *= 1 - b2
-            v += work
+            axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
+            axpy(1 - b2, np.square(g, out=work), scal(b2, v))  # v <- b2 v + (1-b2) g^2
             np.sqrt(v, out=work)
             work += self.epsilon
             np.divide(m, work, out=work)
-            work *= eta
-            theta -= work
+            axpy(-eta, work, theta)  # theta -= eta m / (sqrt(v) + epsilon)

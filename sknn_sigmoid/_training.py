@@ -115,7 +115,6 @@ class Workspace:
         self.derivatives = per_layer(batch_size)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
         self.coef_grads = [np.empty(shape, dtype) for shape in pairs]
-        self.coef_scratch = [np.empty(shape, dtype) for shape in pairs]
         self.intercept_grads = [np.empty(n, dtype) for n in layer_sizes[1:]]
 
     def rows(self, n):
