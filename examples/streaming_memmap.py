@@ -1,4 +1,5 @@
 """
+==========================================================================
 Training on data larger than memory: partial_fit over a memory-mapped file
 ==========================================================================
 
@@ -9,10 +10,11 @@ it, read the next chunk, and go over the file several times.
 
 This script writes the 60,000 MNIST training images, scaled to [0, 1], to a
 ``.npy`` file on disk (a :class:`numpy.memmap` opened with
-:func:`numpy.lib.format.open_memmap`), then trains :class:`SigmoidMLPClassifier`
-reading one chunk at a time, and prints the test accuracy. It measures the peak
-memory of each training run: the peak follows the size of a chunk, not the size of
-the data, while training on the array loaded whole needs memory for all of it.
+:func:`numpy.lib.format.open_memmap`), then trains
+:class:`~sknn_sigmoid.SigmoidMLPClassifier` reading one chunk at a time, and prints
+the test accuracy. It measures the peak memory of each training run: the peak
+follows the size of a chunk, not the size of the data, while training on the array
+loaded whole needs memory for all of it.
 
 Peak memory is the resident set's high-water mark (``VmHWM`` in
 ``/proc/self/status``), reset before each run by writing ``5`` to
@@ -24,7 +26,9 @@ Run it with the folder holding the four MNIST IDX files::
     python examples/streaming_memmap.py /path/to/mnist
 
 Without an argument, the folder named by the ``SKNN_SIGMOID_MNIST`` environment
-variable is used, and without that MNIST is fetched from OpenML.
+variable is used, and without that :func:`sknn_sigmoid.datasets.load_mnist` fetches
+MNIST from OpenML. The script needs MNIST, so it is not run when the documentation
+is built; it runs in well under a minute on two cores.
 """
 
 # %%
