@@ -691,9 +691,16 @@ def _add_quiet(parser):
     )
 
 
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+
+
 def _natural(text):
     """An argparse type: an int >= 0."""
-    value = int(text)
+    value = _int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
@@ -701,7 +708,7 @@ def _natural(text):
 
 def _positive(text):
     """An argparse type: an int >= 1."""
-    value = int(text)
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
     return value
