@@ -76,7 +76,9 @@ def main():
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "accuracy.json"))
     args = parser.parse_args()
     X, y = load_mnist(args.data or DEFAULT_DATA, subset="train", return_X_y=True)
-    X_test, y_test = load_mnist(args.data or DEFAULT_DATA, "test", return_X_y=True)
+    X_test, y_test = load_mnist(
+        args.data or DEFAULT_DATA, subset="test", return_X_y=True
+    )
 
     comparisons = [
         (
