@@ -2,28 +2,17 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as v
-from ._base import (
-    ACCEPT_SPARSE,
-    fit_network,
-    keep_state_on_error,
-    output_activations,
-    probabilities,
-)
-from ._callbacks import CallbackSupportMixin, with_callbacks
-from ._persistence import object_state, plain_state
+from ._base import ACCEPT_SPARSE
+from ._callbacks import CallbackSupportMixin
+from ._classifier import SigmoidNetworkMixin
 
 
-def _gradient_solver(est):
-    if est.solver not in ("gd", "adam"):
-        raise AttributeError(f"partial_fit is not available for solver={est.solver!r}.")
-    return True
-
-
-class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
+class OneVsRestLogistic(
+    ClassifierMixin, CallbackSupportMixin, SigmoidNetworkMixin, BaseEstimator
+):
     """One logistic regression per class, trained by gradient descent on log-loss.
 
     The model for class k answers "is this sample of class k?" with
@@ -42,11 +31,13 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     them one by one.
 
     .. note:: The class is declared ``OneVsRestLogistic(ClassifierMixin,
-       CallbackSupportMixin, BaseEstimator)``: scikit-learn >= 1.6 builds the
-       estimator tags along the method resolution order, so the mixins must come
-       before ``BaseEstimator``. Subclasses should keep that order.
-       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9
-       (one callback task per epoch); on older versions it adds nothing.
+       CallbackSupportMixin, SigmoidNetworkMixin, BaseEstimator)``:
+       scikit-learn >= 1.6 builds the estimator tags along the method resolution
+       order, so the mixins must come before ``BaseEstimator``. Subclasses should
+       keep that order. ``SigmoidNetworkMixin`` holds the methods both estimators
+       share (``fit``, ``partial_fit``, ``predict_proba``, ``predict``);
+       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9 (one
+       callback task per epoch) and adds nothing on older versions.
 
     Parameters
     ----------
@@ -194,52 +185,6 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    @keep_state_on_error
-    @with_callbacks
-    def fit(self, X, y, sample_weight=None):
-        """Train the K logistic models on X, y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training inputs, best scaled to [0, 1].
-        y : array-like of shape (n_samples,)
-            Class labels of any kind.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the loss.
-
-        Returns
-        -------
-        self : OneVsRestLogistic
-            The fitted estimator.
-        """
-        return fit_network(self, X, y, sample_weight, incremental=False)
-
-    @available_if(_gradient_solver)
-    @keep_state_on_error
-    @with_callbacks
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of gradient descent over X, y, continuing the fitted state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs of this chunk of data.
-        y : array-like of shape (n_samples,)
-            Labels of this chunk; every label must be one of ``classes``.
-        classes : array-like of shape (n_classes,), default=None
-            All the classes that can occur. Required on the first call; later calls
-            may pass it again (it must not change) or leave it out.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : OneVsRestLogistic
-            The updated estimator.
-        """
-        return fit_network(self, X, y, sample_weight, incremental=True, classes=classes)
-
     def decision_function(self, X):
         """The raw answers z_k = w_k . x + b_k of the K models.
 
@@ -259,54 +204,6 @@ class OneVsRestLogistic(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         )
         Z = np.asarray(X @ self.coef_.T) + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
-
-    def predict_proba(self, X):
-        """Class probabilities: the K models' answers a_k normalised to sum to 1.
-
-        The K models are trained separately, so their answers do not sum to 1; each
-        row is divided by its sum. The most probable class is the model that answers
-        highest, the one :meth:`predict` returns.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``.
-        """
-        return probabilities(output_activations(self, X))
-
-    def predict(self, X):
-        """Predict the class whose model answers highest.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __getstate__(self):
-        # The state that continues training is saved as plain values, so that a
-        # skops file needs no type trusted but the estimator's own.
-        return plain_state(super().__getstate__())
-
-    def __setstate__(self, state):
-        super().__setstate__(object_state(state))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
     def _hidden_layer_sizes(self):
         return []

@@ -2,29 +2,18 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as v
-from ._base import (
-    ACCEPT_SPARSE,
-    fit_network,
-    keep_state_on_error,
-    output_activations,
-    probabilities,
-)
-from ._callbacks import CallbackSupportMixin, with_callbacks
+from ._base import ACCEPT_SPARSE
+from ._callbacks import CallbackSupportMixin
+from ._classifier import SigmoidNetworkMixin
 from ._network import forward, init_parameters
-from ._persistence import object_state, plain_state
 
 
-def _stochastic_solver(est):
-    if est.solver not in ("sgd", "adam"):
-        raise AttributeError(f"partial_fit is not available for solver={est.solver!r}.")
-    return True
-
-
-class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
+class SigmoidMLPClassifier(
+    ClassifierMixin, CallbackSupportMixin, SigmoidNetworkMixin, BaseEstimator
+):
     """Multilayer perceptron with sigmoid units, one-hot targets and squared error.
 
     Every neuron, hidden or output, is a logistic model of the previous layer: its
@@ -55,11 +44,13 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
     ==============  ==============================================================
 
     .. note:: The class is declared ``SigmoidMLPClassifier(ClassifierMixin,
-       CallbackSupportMixin, BaseEstimator)``: scikit-learn >= 1.6 builds the
-       estimator tags along the method resolution order, so the mixins must come
-       before ``BaseEstimator``. Subclasses should keep that order.
-       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9
-       (one callback task per epoch); on older versions it adds nothing.
+       CallbackSupportMixin, SigmoidNetworkMixin, BaseEstimator)``:
+       scikit-learn >= 1.6 builds the estimator tags along the method resolution
+       order, so the mixins must come before ``BaseEstimator``. Subclasses should
+       keep that order. ``SigmoidNetworkMixin`` holds the methods both estimators
+       share (``fit``, ``partial_fit``, ``predict_proba``, ``predict``);
+       ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9 (one
+       callback task per epoch) and adds nothing on older versions.
 
     Parameters
     ----------
@@ -282,87 +273,6 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
         self.random_state = random_state
         self.verbose = verbose
 
-    @keep_state_on_error
-    @with_callbacks
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on X, y (continuing from the fitted weights if warm_start).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training inputs, best scaled to [0, 1].
-        y : array-like of shape (n_samples,)
-            Class labels of any kind (ints, strings, ...).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights w_i of the samples in the loss.
-
-        Returns
-        -------
-        self : SigmoidMLPClassifier
-            The fitted estimator.
-        """
-        return fit_network(self, X, y, sample_weight, incremental=False)
-
-    @available_if(_stochastic_solver)
-    @keep_state_on_error
-    @with_callbacks
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of gradient descent over X, y, continuing the fitted state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs of this chunk of data.
-        y : array-like of shape (n_samples,)
-            Labels of this chunk; every label must be one of ``classes``.
-        classes : array-like of shape (n_classes,), default=None
-            All the classes that can occur. Required on the first call; later calls
-            may pass it again (it must not change) or leave it out.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : SigmoidMLPClassifier
-            The updated estimator.
-        """
-        return fit_network(self, X, y, sample_weight, incremental=True, classes=classes)
-
-    def predict_proba(self, X):
-        """Class probabilities: the output activations a[L], normalised to sum to 1.
-
-        The output units are independent sigmoids, so a[L] does not sum to 1 by
-        itself; each row is divided by its sum. The most probable class is the most
-        activated output unit, the one :meth:`predict` returns.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``.
-        """
-        return probabilities(output_activations(self, X))
-
-    def predict(self, X):
-        """Predict the class of the most activated output unit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
     def forward(self, X):
         """Forward propagation: the activations of every layer, a[0], a[1], ..., a[L].
 
@@ -386,19 +296,6 @@ class SigmoidMLPClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator)
             reset=False,
         )
         return forward(X, self.coefs_, self.intercepts_)
-
-    def __getstate__(self):
-        # The state that continues training is saved as plain values, so that a
-        # skops file needs no type trusted but the estimator's own.
-        return plain_state(super().__getstate__())
-
-    def __setstate__(self, state):
-        super().__setstate__(object_state(state))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes

@@ -1,0 +1,120 @@
+"""The scikit-learn methods both estimators share.
+
+:class:`SigmoidMLPClassifier` and :class:`OneVsRestLogistic` are the same kind of
+model (sigmoid output units, trained by gradient descent) and differ only in their
+network; :class:`SigmoidNetworkMixin` gives both their ``fit``, ``partial_fit``,
+``predict_proba`` and ``predict``, on top of the hooks that ``_base`` describes.
+"""
+
+import numpy as np
+from sklearn.utils.metaestimators import available_if
+
+from ._base import fit_network, keep_state_on_error, output_activations, probabilities
+from ._callbacks import with_callbacks
+from ._persistence import object_state, plain_state
+
+
+def _gradient_solver(est):
+    if est.solver == "lbfgs":
+        raise AttributeError("partial_fit is not available for solver='lbfgs'.")
+    return True
+
+
+class SigmoidNetworkMixin:
+    """``fit``, ``partial_fit``, ``predict_proba`` and ``predict`` of a network of
+    sigmoid units; put it before ``BaseEstimator`` among the bases."""
+
+    @keep_state_on_error
+    @with_callbacks
+    def fit(self, X, y, sample_weight=None):
+        """Train on X, y (continuing from the fitted weights if ``warm_start``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs, best scaled to [0, 1].
+        y : array-like of shape (n_samples,)
+            Class labels of any kind (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights w_i of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=False)
+
+    @available_if(_gradient_solver)
+    @keep_state_on_error
+    @with_callbacks
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of gradient descent over X, y, continuing the fitted state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs of this chunk of data.
+        y : array-like of shape (n_samples,)
+            Labels of this chunk; every label must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can occur. Required on the first call; later calls
+            may pass it again (it must not change) or leave it out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return fit_network(self, X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities: the output activations, normalised to sum to 1.
+
+        The output units are independent sigmoids, so their activations a[L] do not
+        sum to 1 by themselves; each row is divided by its sum (one output unit a,
+        for two classes, gives [1 - a, a]). The most probable class is the most
+        activated output unit, the one :meth:`predict` returns.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        return probabilities(output_activations(self, X))
+
+    def predict(self, X):
+        """Predict the class of the most activated output unit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __getstate__(self):
+        # The state that continues training is saved as plain values, so that a
+        # skops file needs no type trusted but the estimator's own.
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(object_state(state))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
