@@ -775,7 +775,7 @@ def build_parser():
     hyper.add_argument(
         "--learning-rate",
         choices=["constant", "invscaling", "adaptive"],
-        help="step size schedule of sgd (mlp only)",
+        help="step size schedule of sgd and adam (mlp only)",
     )
     hyper.add_argument("--learning-rate-init", type=float, metavar="ETA")
     hyper.add_argument(

@@ -1,12 +1,9 @@
 """SigmoidMLPClassifier: its loss, forward propagation, solvers and early stopping."""
 
-import warnings
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
@@ -22,11 +19,7 @@ def data():
     return MinMaxScaler().fit_transform(X), y
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def explicit_loss(X, Y, w, coefs, intercepts, alpha, loss):
