@@ -177,24 +177,70 @@ def backward(activations, Y, w, coefs, alpha, loss, out=None, m=None):
     L = len(coefs)
     m = float(w.sum()) if m is None else m
     buffers = out if out is not None else _NoBuffers(L)
-    coef_grads, intercept_grads = [None] * L, [None] * L
-    delta = OUTPUT_DELTAS[loss](activations[L], Y, w, m, out=buffers.deltas[L - 1])
-    for l in range(L, 0, -1):
-        coef_grads[l - 1] = _matmul(
-            activations[l - 1].T, delta, buffers.coef_grads[l - 1]
-        )
-        if alpha:
-            axpy(alpha / m, coefs[l - 1], coef_grads[l - 1])
-        intercept_grads[l - 1] = np.sum(
-            delta, axis=0, out=buffers.intercept_grads[l - 1]
-        )
-        if l > 1:
-            delta_prev = _matmul(delta, coefs[l - 1].T, buffers.deltas[l - 2])
-            delta_prev *= sigmoid_derivative(
-                activations[l - 1], out=buffers.derivatives[l - 2]
-            )
-            delta = delta_prev
+    delta = deltas(activations, Y, w, coefs, loss, m, out=buffers)
+    coef_grads = [
+        weight_gradient(activations[l - 1], delta[l - 1], coefs[l - 1], alpha, m,
+                        out=buffers.coef_grads[l - 1])
+        for l in range(1, L + 1)
+    ]  # fmt: skip
+    intercept_grads = [
+        bias_gradient(delta[l - 1], out=buffers.intercept_grads[l - 1])
+        for l in range(1, L + 1)
+    ]
     return coef_grads, intercept_grads
+
+
+def deltas(activations, Y, w, coefs, loss, m, out=None):
+    """The errors delta[l] = dJ/dz[l] of every layer, from the output back.
+
+    ``delta[L]`` is given by the loss; then delta[l-1] = (delta[l] W[l]) * a[l-1]
+    (1 - a[l-1]). Each row (sample) is computed independently of the others.
+
+    Parameters
+    ----------
+    activations, Y, w, coefs, loss
+        As in :func:`backward`.
+    m : float
+        The normaliser of J.
+    out : Workspace, default=None
+        Buffers ``deltas`` and ``derivatives`` to compute in place.
+
+    Returns
+    -------
+    list of ndarray
+        ``delta[l - 1]`` is delta[l], of shape (n_samples, n[l]), for l = 1..L.
+    """
+    L = len(coefs)
+    buffers = out if out is not None else _NoBuffers(L)
+    delta = [None] * L
+    delta[L - 1] = OUTPUT_DELTAS[loss](
+        activations[L], Y, w, m, out=buffers.deltas[L - 1]
+    )
+    for l in range(L, 1, -1):
+        delta_prev = _matmul(delta[l - 1], coefs[l - 1].T, buffers.deltas[l - 2])
+        delta_prev *= sigmoid_derivative(
+            activations[l - 1], out=buffers.derivatives[l - 2]
+        )
+        delta[l - 2] = delta_prev
+    return delta
+
+
+def weight_gradient(A_prev, delta, W, alpha, m, out=None):
+    """dJ/dW[l] = a[l-1]^T delta[l] + (alpha / m) W[l].
+
+    Rows of the result depend only on the same rows of ``W`` and columns of
+    ``A_prev``, so a block of rows can be computed alone (``A_prev[:, rows]``,
+    ``W[rows]``).
+    """
+    grad = _matmul(A_prev.T, delta, out)
+    if alpha:
+        axpy(alpha / m, W, grad)
+    return grad
+
+
+def bias_gradient(delta, out=None):
+    """dJ/db[l]: the sum over samples of delta[l]."""
+    return np.sum(delta, axis=0, out=out)
 
 
 class _NoBuffers:

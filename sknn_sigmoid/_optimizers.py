@@ -2,7 +2,9 @@
 
 An optimizer knows nothing of layers: it is handed one flat list of parameter arrays
 (``coefs + intercepts``) and, at every step, the matching list of gradients, and it
-updates the parameters in place.
+updates the parameters in place. A step can also be taken part by part
+(:meth:`~_Schedule.begin_step`, then :meth:`update_part` for blocks of rows of each
+array), so that its blocks can be updated on different threads.
 """
 
 import math
@@ -28,6 +30,7 @@ class _WorkArrays:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_work_arrays", None)
+        state.pop("_eta", None)  # the step size of the step in progress
         return state
 
 
@@ -71,6 +74,12 @@ class _Schedule(_WorkArrays):
             print(f"Setting learning rate to {self.learning_rate:f}")
         return self.learning_rate <= 1e-6
 
+    def update_params(self, params, grads):
+        """Take one step: update every array of ``params`` in place."""
+        self.begin_step(params)
+        for i, (theta, g) in enumerate(zip(params, grads)):
+            self.update_part(i, slice(None), theta, g)
+
 
 class GradientDescent(_Schedule):
     """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
@@ -111,15 +120,23 @@ class GradientDescent(_Schedule):
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(p) for p in params]
 
-    def update_params(self, params, grads):
-        """Take one step: update every array of ``params`` in place."""
-        eta, mu = self.learning_rate, self.momentum
-        for theta, v, g in zip(params, self.velocities, grads):
-            axpy(-eta, g, scal(mu, v))  # v <- mu v - eta g
-            if self.nesterov:
-                axpy(-eta, g, axpy(mu, v, theta))  # theta += mu v - eta g
-            else:
-                axpy(1.0, v, theta)
+    def begin_step(self, params):
+        """Start a step; then every part of every array is updated by
+        :meth:`update_part`."""
+        self._eta = self.learning_rate
+
+    def update_part(self, i, part, theta, g):
+        """Update ``theta``, the rows ``part`` of parameter array ``i``, in place.
+
+        ``g`` is the gradient for those rows. The parts of a step may be updated in
+        any order, or at the same time on different threads.
+        """
+        eta, mu, v = self._eta, self.momentum, self.velocities[i][part]
+        axpy(-eta, g, scal(mu, v))  # v <- mu v - eta g
+        if self.nesterov:
+            axpy(-eta, g, axpy(mu, v, theta))  # theta += mu v - eta g
+        else:
+            axpy(1.0, v, theta)
 
 
 class Adam(_Schedule):
@@ -162,17 +179,26 @@ class Adam(_Schedule):
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
 
-    def update_params(self, params, grads):
-        """Take one step: update every array of ``params`` in place."""
+    def begin_step(self, params):
+        """Start a step; then every part of every array is updated by
+        :meth:`update_part`."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        eta = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for theta, m, v, g, work in zip(
-            params, self.ms, self.vs, grads, self._work(params)
-        ):
-            axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
-            axpy(1 - b2, np.square(g, out=work), scal(b2, v))  # v <- b2 v + (1-b2) g^2
-            np.sqrt(v, out=work)
-            work += self.epsilon
-            np.divide(m, work, out=work)
-            axpy(-eta, work, theta)  # theta -= eta m / (sqrt(v) + epsilon)
+        self._eta = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        self._work(params)
+
+    def update_part(self, i, part, theta, g):
+        """Update ``theta``, the rows ``part`` of parameter array ``i``, in place.
+
+        ``g`` is the gradient for those rows. The parts of a step may be updated in
+        any order, or at the same time on different threads.
+        """
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = self.ms[i][part], self.vs[i][part]
+        work = self._work_arrays[i][part]
+        axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
+        axpy(1 - b2, np.square(g, out=work), scal(b2, v))  # v <- b2 v + (1-b2) g^2
+        np.sqrt(v, out=work)
+        work += self.epsilon
+        np.divide(m, work, out=work)
+        axpy(-self._eta, work, theta)  # theta -= eta_t m / (sqrt(v) + epsilon)

@@ -22,6 +22,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 MIN_ROWS_TO_SPLIT = 64
 # BLAS threads of each worker thread (a benchmark may raise it to compare).
 BLAS_THREADS_PER_WORKER = 1
+# The gradients and updates of a step are shared out over two threads from this many
+# parameters on.
+PARAMETERS_TO_SPLIT = 16384
 # Prediction goes through the data in chunks of at most this many rows, so that its
 # work arrays stay small whatever the number of samples.
 PREDICT_CHUNK_ROWS = 2048

@@ -17,8 +17,18 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._network import forward, loss_and_gradients, objective, pack, unpack
-from ._parallel import PREDICT_CHUNK_ROWS, batch_parts
+from ._activations import LOSS_FUNCTIONS
+from ._network import (
+    bias_gradient,
+    deltas,
+    forward,
+    objective,
+    pack,
+    penalty,
+    unpack,
+    weight_gradient,
+)
+from ._parallel import PARAMETERS_TO_SPLIT, PREDICT_CHUNK_ROWS, batch_parts
 from ._validation import warn
 
 
@@ -117,23 +127,30 @@ class Workspace:
         self.coef_grads = [np.empty(shape, dtype) for shape in pairs]
         self.intercept_grads = [np.empty(n, dtype) for n in layer_sizes[1:]]
 
-    def rows(self, n):
-        """The workspace for a batch of ``n`` rows: views of the first n rows."""
+    def rows(self, part):
+        """The workspace of the rows ``part`` (a slice) of a batch: views."""
         view = copy.copy(self)
-        for name in ("activations", "deltas", "derivatives"):
-            setattr(view, name, [buffer[:n] for buffer in getattr(self, name)])
+        for name in ("X", "Y", "w", "activations", "deltas", "derivatives"):
+            buffers = getattr(self, name)
+            if isinstance(buffers, list):
+                setattr(view, name, [buffer[part] for buffer in buffers])
+            elif buffers is not None:
+                setattr(view, name, buffers[part])
         return view
 
     def gather(self, X, Y, w, rows):
-        """The batch of ``rows``: views for a slice, copies into the buffers else.
+        """The samples ``rows``: views for a slice, copies into the buffers else.
 
         ``np.take`` with ``mode="clip"`` writes straight into the buffers (the
         default mode goes through a temporary copy); the rows are valid indices.
+        ``X`` may be None, to gather only ``Y`` and ``w``.
         """
         if isinstance(rows, slice):
-            return X[rows], Y[rows], w[rows]
+            return None if X is None else X[rows], Y[rows], w[rows]
         n = len(rows)
-        if self.X is None:
+        if X is None:
+            X_batch = None
+        elif self.X is None:
             X_batch = X[rows]
         else:
             X_batch = np.take(X, rows, axis=0, out=self.X[:n], mode="clip")
@@ -144,47 +161,126 @@ class Workspace:
         )
 
 
-class BatchGradients:
-    """J and its gradients on a batch, computed part by part on the worker threads.
+def parameter_parts(shapes, min_size=PARAMETERS_TO_SPLIT):
+    """How a step's gradient and update work is shared out: one or two groups.
 
-    The batch is cut as :func:`~sknn_sigmoid._parallel.batch_parts` says; each part
-    has its own :class:`Workspace`, and the parts' gradients are added in order. The
-    L2 penalty is counted in the first part only.
+    Each group is a list of ``(i, rows)``: the rows ``rows`` (a slice) of parameter
+    array ``i``. Arrays of at least ``min_size`` / 2 elements are cut in two halves
+    of rows, one per group; smaller ones go whole to the group with less work. If
+    all the arrays together have fewer than ``min_size`` elements, there is one group.
+    The cut depends only on the shapes.
+    """
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    if sum(sizes) < min_size:
+        return [[(i, slice(None)) for i in range(len(shapes))]]
+    groups, work = [[], []], [0, 0]
+    for i, (shape, size) in enumerate(zip(shapes, sizes)):
+        if 2 * size >= min_size:
+            half = (shape[0] + 1) // 2
+            groups[0].append((i, slice(0, half)))
+            groups[1].append((i, slice(half, shape[0])))
+            work[0] += size * half // shape[0]
+            work[1] += size - size * half // shape[0]
+        else:
+            lighter = int(work[1] < work[0])
+            groups[lighter].append((i, slice(None)))
+            work[lighter] += size
+    return groups
+
+
+class BatchGradients:
+    """J and its gradients on a batch, and the optimizer's step, on the worker threads.
+
+    A batch goes through two stages, each shared out over the threads:
+
+    1. forward propagation, J and the errors delta[l], row by row: the rows are cut
+       as :func:`~sknn_sigmoid._parallel.batch_parts` says;
+    2. the gradients, and the optimizer's update, parameter by parameter: the
+       parameters are cut as :func:`parameter_parts` says. Each block of rows of a
+       weight matrix needs all the batch's errors but no other block, and it is
+       updated while it is still in the cache.
+
+    No stage adds up partial results of another thread, and the cuts depend only on
+    the sizes of the batch and of the network, so results are bit-identical
+    whatever the number of threads.
     """
 
     def __init__(self, layer_sizes, batch_size, dtype, sparse_input, workers):
-        parts = batch_parts(batch_size)
-        self.workspaces = [
-            Workspace(layer_sizes, parts[0].stop, dtype, sparse_input) for _ in parts
-        ]
+        self.workspace = Workspace(layer_sizes, batch_size, dtype, sparse_input)
+        shapes = [c.shape for c in self.workspace.coef_grads]
+        shapes += [b.shape for b in self.workspace.intercept_grads]
+        self.groups = parameter_parts(shapes)
         self.workers = workers
 
-    def __call__(self, X, Y, w, rows, coefs, intercepts, alpha, loss, m):
-        """J and the gradients on ``rows`` of X, Y, w (a slice or an index array)."""
+    def __call__(
+        self, X, Y, w, rows, coefs, intercepts, alpha, loss, m, optimizer=None
+    ):
+        """J and the gradients on ``rows`` of X, Y, w (a slice or an index array).
+
+        With an ``optimizer``, also take its step (unless J is not finite: the
+        parameters have diverged, and they are left as they are).
+
+        Returns
+        -------
+        J : float
+        coef_grads, intercept_grads : list of ndarray
+            In the workspace's buffers (valid until the next call).
+        """
         n_rows = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
-        parts = batch_parts(n_rows)
+        workspace = self.workspace
+        # Sparse rows are gathered once, then cut into parts (and, in stage 2, into
+        # columns: hence the compressed-column copy).
+        X_sparse = X[rows] if sp.issparse(X) else None
 
-        def compute(i):
-            part = parts[i]
+        def propagate(part):
             if isinstance(rows, slice):
-                part = slice(rows.start + part.start, rows.start + part.stop)
+                batch_rows = slice(rows.start + part.start, rows.start + part.stop)
             else:
-                part = rows[part]
-            workspace = self.workspaces[i]
-            X_part, Y_part, w_part = workspace.gather(X, Y, w, part)
-            return loss_and_gradients(
-                X_part, Y_part, w_part, coefs, intercepts, alpha if i == 0 else 0.0,
-                loss, workspace.rows(Y_part.shape[0]), m,
-            )  # fmt: skip
+                batch_rows = rows[part]
+            view = workspace.rows(part)
+            X_part, Y_part, w_part = view.gather(
+                None if sp.issparse(X) else X, Y, w, batch_rows
+            )
+            if X_part is None:
+                X_part = X_sparse[part]
+            activations = forward(X_part, coefs, intercepts, out=view.activations)
+            J = LOSS_FUNCTIONS[loss](activations[-1], Y_part, w_part, m)
+            if part.start == 0:
+                J += penalty(coefs, alpha, m)
+            deltas(activations, Y_part, w_part, coefs, loss, m, out=view)
+            return J
 
-        results = self.workers.map(compute, range(len(parts)))
-        J, coef_grads, intercept_grads = results[0]
-        for J_part, coef_part, intercept_part in results[1:]:
-            J += J_part
-            for total, part in zip(
-                coef_grads + intercept_grads, coef_part + intercept_part
-            ):
-                total += part
+        J = sum(self.workers.map(propagate, batch_parts(n_rows)))
+        coef_grads, intercept_grads = workspace.coef_grads, workspace.intercept_grads
+        if not np.isfinite(J):
+            return J, coef_grads, intercept_grads
+
+        if X_sparse is not None:
+            X_batch = X_sparse.tocsc()
+        elif isinstance(rows, slice):
+            X_batch = X[rows]
+        else:
+            X_batch = workspace.X[:n_rows]
+        A = [X_batch, *(a[:n_rows] for a in workspace.activations)]
+        D = [d[:n_rows] for d in workspace.deltas]
+        L = len(coefs)
+        params, grads = coefs + intercepts, coef_grads + intercept_grads
+        if optimizer is not None:
+            optimizer.begin_step(params)
+
+        def gradients_and_step(group):
+            for i, part in group:
+                if i < L:  # rows `part` of W[i + 1]: the inputs `part` of its layer
+                    grad = weight_gradient(
+                        A[i][:, part], D[i], coefs[i][part], alpha, m,
+                        out=grads[i][part],
+                    )  # fmt: skip
+                else:  # entries `part` of b[i - L + 1]
+                    grad = bias_gradient(D[i - L][:, part], out=grads[i][part])
+                if optimizer is not None:
+                    optimizer.update_part(i, part, params[i][part], grad)
+
+        self.workers.map(gradients_and_step, self.groups)
         return J, coef_grads, intercept_grads
 
 
@@ -212,12 +308,9 @@ def run_epoch(
     for batch in batch_slices(n, batch_size):
         rows = batch if order is None else order[batch]
         m = mean_weight * (batch.stop - batch.start)
-        J, coef_grads, intercept_grads = gradients(
-            X, Y, w, rows, coefs, intercepts, alpha, loss, m
-        )
+        J, _, _ = gradients(X, Y, w, rows, coefs, intercepts, alpha, loss, m, optimizer)
         if not np.isfinite(J):
             return J  # the parameters have diverged: stop the epoch here
-        optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
         total_loss += J * m
     return total_loss / (mean_weight * n)
 

@@ -191,7 +191,7 @@ def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch
     import sknn_sigmoid._training as training
 
     calls = {"n": 0}
-    original = training.loss_and_gradients
+    original = training.deltas
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -199,7 +199,7 @@ def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch
             raise RuntimeError("stop")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training, "loss_and_gradients", failing)
+    monkeypatch.setattr(training, "deltas", failing)
     est.set_params(warm_start=True, batch_size=10)
     try:
         with pytest.raises(RuntimeError, match="stop"):
