@@ -15,7 +15,7 @@ a result is bit-identical whether its parts ran on one thread or several.
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # A batch is cut in two halves from this many rows on; fewer rows are not worth a
 # thread switch.
@@ -38,15 +38,29 @@ def batch_parts(n_rows):
     return [slice(0, half), slice(half, n_rows)]
 
 
+_controller = None
+
+
+def blas_controller():
+    """The threadpoolctl controller of the BLAS libraries, made once.
+
+    Making one scans the loaded libraries (about a millisecond); its limits and
+    thread counts are then read and set directly, so every prediction does not pay
+    for the scan.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
 def available_threads():
     """How many threads the caller allows: the BLAS thread limit in force.
 
     It follows ``threadpoolctl`` limits, ``OPENBLAS_NUM_THREADS`` and friends, and the
     limits joblib sets in the workers of ``GridSearchCV(n_jobs=...)``.
     """
-    counts = [
-        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
-    ]
+    counts = [info["num_threads"] for info in blas_controller().info()]
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
 
@@ -69,7 +83,7 @@ class RowWorkers:
     def __enter__(self):
         if self.n_threads > 1:
             self._pool = ThreadPoolExecutor(self.n_threads)
-        self._limits = threadpool_limits(BLAS_THREADS_PER_WORKER, user_api="blas")
+        self._limits = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
         return self
 
     def __exit__(self, *exc):

@@ -126,10 +126,15 @@ class Workspace:
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
         self.coef_grads = [np.empty(shape, dtype) for shape in pairs]
         self.intercept_grads = [np.empty(n, dtype) for n in layer_sizes[1:]]
+        self._views = {}
 
     def rows(self, part):
-        """The workspace of the rows ``part`` (a slice) of a batch: views."""
-        view = copy.copy(self)
+        """The workspace of the rows ``part`` (a slice) of a batch: views, made once."""
+        key = (part.start, part.stop)
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        view = self._views[key] = copy.copy(self)
         for name in ("X", "Y", "w", "activations", "deltas", "derivatives"):
             buffers = getattr(self, name)
             if isinstance(buffers, list):
