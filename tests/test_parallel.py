@@ -1,13 +1,17 @@
 """Rows computed side by side: same results whatever the number of threads."""
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_limits
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
+from sknn_sigmoid._network import init_parameters, loss_and_gradients
 from sknn_sigmoid._parallel import RowWorkers, available_threads, batch_parts
+from sknn_sigmoid._training import BatchGradients, parameter_parts
 
 
 def test_batch_parts_depend_on_rows_only():
@@ -41,3 +45,51 @@ def test_one_or_two_threads_give_bit_identical_models(estimator, monkeypatch):
         estimator.fit(X, y)
         results.append(estimator.predict_proba(X))
     assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize(
+    "shapes, n_groups",
+    [
+        ([(784, 300), (300, 10), (300,), (10,)], 2),
+        ([(200, 100), (100, 50), (50, 10), (100,), (50,), (10,)], 2),
+        ([(64, 10), (10,)], 1),  # too small to share out
+    ],
+)
+def test_parameter_parts_cover_every_entry_once(shapes, n_groups):
+    groups = parameter_parts(shapes)
+    assert len(groups) == n_groups
+    counts = [np.zeros(shape, int) for shape in shapes]
+    for group in groups:
+        for i, rows in group:
+            counts[i][rows] += 1
+    for count in counts:
+        assert_array_equal(count, 1)
+    # The cut depends on the shapes only.
+    assert parameter_parts(list(shapes)) == groups
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("rows", ["slice", "shuffled"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_batch_gradients_equal_the_pure_functions(sparse, rows, n_threads):
+    # The two-stage, threaded computation gives the gradients of
+    # loss_and_gradients (one forward and one backward pass over the whole batch).
+    rng = np.random.RandomState(0)
+    sizes = [120, 140, 30, 4]  # enough parameters for two groups
+    X = rng.uniform(size=(300, sizes[0]))
+    X[X < 0.6] = 0.0
+    Y = np.eye(sizes[-1])[rng.randint(sizes[-1], size=300)]
+    w = rng.uniform(0.5, 2.0, size=300)
+    coefs, intercepts = init_parameters(sizes, rng)
+    batch = slice(37, 237) if rows == "slice" else rng.permutation(300)[:200]
+    m = 0.7 * 200
+    expected = loss_and_gradients(
+        X[batch], Y[batch], w[batch], coefs, intercepts, 0.3, "squared_error", m=m
+    )
+    Xs = sp.csr_matrix(X) if sparse else X
+    with RowWorkers(n_threads) as workers:
+        gradients = BatchGradients(sizes, 200, X.dtype, sparse, workers)
+        got = gradients(Xs, Y, w, batch, coefs, intercepts, 0.3, "squared_error", m)
+    assert got[0] == pytest.approx(expected[0], rel=1e-12)
+    for grad, grad_expected in zip(got[1] + got[2], expected[1] + expected[2]):
+        np.testing.assert_allclose(grad, grad_expected, rtol=1e-10, atol=1e-14)
