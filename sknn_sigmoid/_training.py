@@ -201,7 +201,8 @@ class BatchGradients:
     1. forward propagation, J and the errors delta[l], row by row: the rows are cut
        as :func:`~sknn_sigmoid._parallel.batch_parts` says;
     2. the gradients, and the optimizer's update, parameter by parameter: the
-       parameters are cut as :func:`parameter_parts` says. Each block of rows of a
+       parameters are cut as :func:`parameter_parts` says (and, for a batch too
+       small to cut in rows, the blocks all run on one thread). Each block of rows of a
        weight matrix needs all the batch's errors but no other block, and it is
        updated while it is still in the cache.
 
@@ -255,7 +256,8 @@ class BatchGradients:
             deltas(activations, Y_part, w_part, coefs, loss, m, out=view)
             return J
 
-        J = sum(self.workers.map(propagate, batch_parts(n_rows)))
+        parts = batch_parts(n_rows)
+        J = sum(self.workers.map(propagate, parts))
         coef_grads, intercept_grads = workspace.coef_grads, workspace.intercept_grads
         if not np.isfinite(J):
             return J, coef_grads, intercept_grads
@@ -285,7 +287,10 @@ class BatchGradients:
                 if optimizer is not None:
                     optimizer.update_part(i, part, params[i][part], grad)
 
-        self.workers.map(gradients_and_step, self.groups)
+        # A batch too small to cut in rows is too small to share out: one thread
+        # then takes every group in turn (the same blocks, so the same results).
+        groups = self.groups if len(parts) > 1 else [sum(self.groups, [])]
+        self.workers.map(gradients_and_step, groups)
         return J, coef_grads, intercept_grads
 
 
