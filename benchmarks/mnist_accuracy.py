@@ -11,7 +11,8 @@ scored once on the 10,000 test images; early stopping holds out part of the
 training set, never the test set. scikit-learn's references are measured in the same
 run, so that fit times compare on the same machine at the same moment:
 
-1. the recipe (``RECIPE`` below) against ``MLPClassifier((100, 100),
+1. the recipe (``make_recipe`` below: ``MinMaxScaler``, ``PCA(50)`` and
+   ``SigmoidMLPClassifier(**RECIPE)``) against ``MLPClassifier((100, 100),
    solver="adam", max_iter=400)``: at least 98.5% test accuracy in at most 3 times
    its fit time;
 2. ``SigmoidMLPClassifier()`` with defaults against ``MLPClassifier()``: at least
@@ -19,7 +20,9 @@ run, so that fit times compare on the same machine at the same moment:
 3. ``OneVsRestLogistic()`` against ``LogisticRegression()``: within 0.5 points in at
    most half the time.
 
-The fitted recipe is saved with joblib (``--save``) and takes raw pixels.
+The fitted recipe is saved with joblib (``--save``) and takes raw pixels. With
+``--seeds N`` the recipe is also trained with ``random_state`` 0 to N-1, and the
+spread of its test accuracy is reported (nothing is chosen from it).
 """
 
 import argparse
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -43,20 +47,33 @@ from sknn_sigmoid.datasets import load_mnist
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
 
-# The documented best recipe: sigmoid units everywhere, squared-error loss.
+# The documented best recipe: sigmoid units everywhere, squared-error loss, after
+# MinMaxScaler and a 50-component PCA. Chosen on a split of the training set (fit on
+# the first 50,000 images, scored on the last 10,000), never on the test set.
+PCA_COMPONENTS = 50
 RECIPE = dict(
-    hidden_layer_sizes=(800,),
+    hidden_layer_sizes=(1200,),
     loss="squared_error",
     solver="adam",
-    learning_rate_init=1e-3,
+    learning_rate_init=3e-3,
+    learning_rate="adaptive",
+    beta_2=0.99,
     batch_size=128,
-    alpha=1e-4,
-    early_stopping=True,
-    validation_fraction=0.1,
-    n_iter_no_change=8,
-    max_iter=40,
+    alpha=1e-5,
+    tol=5e-4,
+    n_iter_no_change=2,
+    max_iter=60,
     random_state=0,
 )
+
+
+def make_recipe(**params):
+    """The recipe's pipeline: raw pixels in, digits out."""
+    return make_pipeline(
+        MinMaxScaler(),
+        PCA(PCA_COMPONENTS, random_state=0),
+        SigmoidMLPClassifier(**{**RECIPE, **params}),
+    )
 
 
 def fit_and_score(model, X, y, X_test, y_test):
@@ -74,6 +91,9 @@ def main():
     parser.add_argument("--data", default=os.environ.get("SKNN_SIGMOID_MNIST"))
     parser.add_argument("--save", help="where to write the fitted recipe (joblib)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "accuracy.json"))
+    parser.add_argument(
+        "--seeds", type=int, default=0, help="also train the recipe with N seeds"
+    )
     args = parser.parse_args()
     X, y = load_mnist(args.data or DEFAULT_DATA, subset="train", return_X_y=True)
     X_test, y_test = load_mnist(
@@ -83,7 +103,7 @@ def main():
     comparisons = [
         (
             "recipe",
-            make_pipeline(MinMaxScaler(), SigmoidMLPClassifier(**RECIPE)),
+            make_recipe(),
             make_pipeline(
                 MinMaxScaler(),
                 MLPClassifier((100, 100), solver="adam", max_iter=400, random_state=0),
@@ -122,8 +142,25 @@ def main():
             joblib.dump(ours, args.save)
             print(f"saved the recipe to {args.save}")
     results["recipe"]["parameters"] = {
-        k: list(v) if isinstance(v, tuple) else v for k, v in RECIPE.items()
+        "pca_components": PCA_COMPONENTS,
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in RECIPE.items()},
     }
+    if args.seeds:
+        runs = [
+            fit_and_score(make_recipe(random_state=seed), X, y, X_test, y_test)
+            for seed in range(args.seeds)
+        ]
+        accuracies = [accuracy for _, accuracy in runs]
+        results["recipe_seeds"] = {
+            "accuracy": accuracies,
+            "fit_s": [seconds for seconds, _ in runs],
+            "mean": float(np.mean(accuracies)),
+        }
+        print(
+            f"recipe over seeds 0-{args.seeds - 1}: test accuracy mean "
+            f"{np.mean(accuracies):.4f}, min {min(accuracies):.4f}, "
+            f"max {max(accuracies):.4f}"
+        )
     results["numpy"] = np.__version__
     Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"figures written to {args.json}")
