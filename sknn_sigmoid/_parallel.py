@@ -17,9 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
 
-# A batch is cut in two halves from this many rows on; fewer rows are not worth a
-# thread switch.
+# A batch is cut in two halves from this many rows on, if its products also have at
+# least MIN_WORK_TO_SPLIT multiply-adds (rows times weights): less work is not worth
+# a thread switch (a logistic model's 7,840 weights never are, at any batch size
+# short of thousands of rows).
 MIN_ROWS_TO_SPLIT = 64
+MIN_WORK_TO_SPLIT = 2**23
 # BLAS threads of each worker thread (a benchmark may raise it to compare).
 BLAS_THREADS_PER_WORKER = 1
 # The gradients and updates of a step are shared out over two threads from this many
@@ -30,9 +33,14 @@ PARAMETERS_TO_SPLIT = 16384
 PREDICT_CHUNK_ROWS = 2048
 
 
-def batch_parts(n_rows):
-    """The row ranges a batch of ``n_rows`` is computed in: one, or two halves."""
-    if n_rows < MIN_ROWS_TO_SPLIT:
+def batch_parts(n_rows, n_weights=None):
+    """The row ranges a batch of ``n_rows`` is computed in: one, or two halves.
+
+    ``n_weights`` is the number of weights of the network (None: count only rows).
+    The cut depends on these sizes only, never on the number of threads.
+    """
+    small = n_weights is not None and n_rows * n_weights < MIN_WORK_TO_SPLIT
+    if n_rows < MIN_ROWS_TO_SPLIT or small:
         return [slice(0, n_rows)]
     half = (n_rows + 1) // 2
     return [slice(0, half), slice(half, n_rows)]

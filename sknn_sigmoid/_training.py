@@ -216,6 +216,7 @@ class BatchGradients:
         shapes = [c.shape for c in self.workspace.coef_grads]
         shapes += [b.shape for b in self.workspace.intercept_grads]
         self.groups = parameter_parts(shapes)
+        self.n_weights = sum(c.size for c in self.workspace.coef_grads)
         self.workers = workers
 
     def __call__(
@@ -256,7 +257,7 @@ class BatchGradients:
             deltas(activations, Y_part, w_part, coefs, loss, m, out=view)
             return J
 
-        parts = batch_parts(n_rows)
+        parts = batch_parts(n_rows, self.n_weights)
         J = sum(self.workers.map(propagate, parts))
         coef_grads, intercept_grads = workspace.coef_grads, workspace.intercept_grads
         if not np.isfinite(J):

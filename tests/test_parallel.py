@@ -14,10 +14,15 @@ from sknn_sigmoid._parallel import RowWorkers, available_threads, batch_parts
 from sknn_sigmoid._training import BatchGradients, parameter_parts
 
 
-def test_batch_parts_depend_on_rows_only():
+def test_batch_parts_depend_on_sizes_only():
     assert batch_parts(10) == [slice(0, 10)]
     assert batch_parts(64) == [slice(0, 32), slice(32, 64)]
     assert batch_parts(129) == [slice(0, 65), slice(65, 129)]
+    # Rows times weights: a 784-300-10 network splits a batch of 128, a logistic
+    # model (784 x 10 weights) does not, until the batch is full-sized.
+    assert len(batch_parts(128, 784 * 300 + 300 * 10)) == 2
+    assert len(batch_parts(200, 784 * 10)) == 1
+    assert len(batch_parts(60000, 784 * 10)) == 2
 
 
 def test_available_threads_follows_blas_limits():
@@ -37,6 +42,8 @@ def test_available_threads_follows_blas_limits():
     ],
 )
 def test_one_or_two_threads_give_bit_identical_models(estimator, monkeypatch):
+    # Digits' networks are small: cut every batch of 64 rows or more.
+    monkeypatch.setattr(_parallel, "MIN_WORK_TO_SPLIT", 0)
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
     results = []
@@ -75,7 +82,7 @@ def test_batch_gradients_equal_the_pure_functions(sparse, rows, n_threads):
     # The two-stage, threaded computation gives the gradients of
     # loss_and_gradients (one forward and one backward pass over the whole batch).
     rng = np.random.RandomState(0)
-    sizes = [120, 140, 30, 4]  # enough parameters for two groups
+    sizes = [120, 300, 30, 4]  # enough weights for two row parts and two groups
     X = rng.uniform(size=(300, sizes[0]))
     X[X < 0.6] = 0.0
     Y = np.eye(sizes[-1])[rng.randint(sizes[-1], size=300)]
@@ -87,6 +94,7 @@ def test_batch_gradients_equal_the_pure_functions(sparse, rows, n_threads):
         X[batch], Y[batch], w[batch], coefs, intercepts, 0.3, "squared_error", m=m
     )
     Xs = sp.csr_matrix(X) if sparse else X
+    assert len(batch_parts(200, 120 * 300 + 300 * 30 + 30 * 4)) == 2
     with RowWorkers(n_threads) as workers:
         gradients = BatchGradients(sizes, 200, X.dtype, sparse, workers)
         got = gradients(Xs, Y, w, batch, coefs, intercepts, 0.3, "squared_error", m)
