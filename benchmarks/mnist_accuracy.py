@@ -49,16 +49,19 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
 
 # The documented best recipe: sigmoid units everywhere, squared-error loss, after
 # MinMaxScaler and a 50-component PCA. Chosen on a split of the training set (fit on
-# the first 50,000 images, scored on the last 10,000), never on the test set.
+# the first 50,000 images, scored on the last 10,000), never on the test set: over
+# three seeds there, 98.54% against 98.51% for batch 128 at twice the rate, which
+# also starts by pushing every output to 0 (a loss near 0.5 after epoch 1, the
+# squared error's trap) and, with 2,000 hidden units, once stayed there.
 PCA_COMPONENTS = 50
 RECIPE = dict(
     hidden_layer_sizes=(1200,),
     loss="squared_error",
     solver="adam",
-    learning_rate_init=3e-3,
+    learning_rate_init=1.5e-3,
     learning_rate="adaptive",
     beta_2=0.99,
-    batch_size=128,
+    batch_size=64,
     alpha=1e-5,
     tol=5e-4,
     n_iter_no_change=2,
