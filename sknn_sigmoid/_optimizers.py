@@ -3,8 +3,8 @@
 An optimizer knows nothing of layers: it is handed one flat list of parameter arrays
 (``coefs + intercepts``) and, at every step, the matching list of gradients, and it
 updates the parameters in place. A step can also be taken part by part
-(:meth:`~_Schedule.begin_step`, then :meth:`update_part` for blocks of rows of each
-array), so that its blocks can be updated on different threads.
+(``begin_step``, then ``update_part`` for blocks of rows of each array), so that its
+blocks can be updated on different threads.
 """
 
 import math

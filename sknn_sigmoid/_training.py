@@ -225,7 +225,8 @@ class BatchGradients:
         """J and the gradients on ``rows`` of X, Y, w (a slice or an index array).
 
         With an ``optimizer``, also take its step (unless J is not finite: the
-        parameters have diverged, and they are left as they are).
+        parameters have diverged, and they are left as they are, the gradients
+        not computed).
 
         Returns
         -------
@@ -260,8 +261,8 @@ class BatchGradients:
         parts = batch_parts(n_rows, self.n_weights)
         J = sum(self.workers.map(propagate, parts))
         coef_grads, intercept_grads = workspace.coef_grads, workspace.intercept_grads
-        if not np.isfinite(J):
-            return J, coef_grads, intercept_grads
+        if optimizer is not None and not np.isfinite(J):
+            return J, coef_grads, intercept_grads  # diverged: no step
 
         if X_sparse is not None:
             X_batch = X_sparse.tocsc()
