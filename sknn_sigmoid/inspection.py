@@ -249,11 +249,16 @@ class WeightImagesDisplay:
         Parameters
         ----------
         estimator : SigmoidMLPClassifier, OneVsRestLogistic or Pipeline
-            A fitted network, or a fitted Pipeline whose last step is one; the
-            earlier steps must keep the pixels (like a scaler).
+            A fitted network, or a fitted Pipeline whose last step is one. The
+            earlier steps must keep the pixels (like a scaler, whose scaling is not
+            drawn) or project them linearly, like
+            :class:`~sklearn.decomposition.PCA`: a unit that reads components
+            through weights w reads the pixels through ``w @ components_`` (divided
+            first by the components' standard deviations if they are whitened),
+            and that is what is drawn.
         image_shape : tuple of int, default=None
             (height, width) of an input image; None means square images, with
-            ``n_features_in_`` a perfect square.
+            the number of pixels a perfect square.
         max_images : int, default=None
             Draw at most this many images (the first ones); None draws all.
         **kwargs
@@ -265,7 +270,7 @@ class WeightImagesDisplay:
         display : WeightImagesDisplay
             The plotted display.
         """
-        _, network = _network(estimator)
+        preprocessing, network = _network(estimator)
         if isinstance(network, OneVsRestLogistic):
             weights = network.coef_
             classes = network.classes_[-len(weights) :]
@@ -273,6 +278,7 @@ class WeightImagesDisplay:
         else:
             weights = network.coefs_[0].T
             titles = [f"unit {j}" for j in range(len(weights))]
+        weights = _weights_over_pixels(weights, preprocessing)
         if image_shape is None:
             image_shape = _square_shape(weights.shape[1])
             if image_shape is None:
@@ -284,6 +290,31 @@ class WeightImagesDisplay:
         if max_images is not None:
             weights, titles = weights[:max_images], titles[:max_images]
         return cls(weights, image_shape, titles).plot(**kwargs)
+
+
+def _weights_over_pixels(weights, preprocessing):
+    """Weights on a network's inputs, carried back through linear projections.
+
+    A step with ``components_`` (PCA and its kin) maps x to (x - mean) C^T, divided
+    by the components' standard deviations when whitened; a unit with weights w on
+    its output has the weights w C (w / std, then C) on its input. Other steps are
+    taken to keep the pixels.
+    """
+    if preprocessing is None:
+        return weights
+    for _, step in reversed(preprocessing.steps):
+        components = getattr(step, "components_", None)
+        if components is None:
+            continue
+        if weights.shape[1] != components.shape[0]:
+            raise ValueError(
+                f"{type(step).__name__} has {components.shape[0]} components, but "
+                f"the weights to draw have {weights.shape[1]} inputs."
+            )
+        if getattr(step, "whiten", False):
+            weights = weights / np.sqrt(step.explained_variance_)
+        weights = weights @ components
+    return weights
 
 
 def _image_grid(plt, n_images, n_cols):

@@ -327,3 +327,39 @@ def test_module_imports_without_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "WeightImagesDisplay" in result.stdout
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+def test_weight_images_through_pca_are_drawn_over_the_pixels(whiten):
+    # A unit reading 16 PCA components through w reads the 64 pixels through
+    # w @ components_ (w / std first if whitened): z is the same either way.
+    from sklearn.decomposition import PCA
+
+    X, y = load_digits(return_X_y=True)
+    model = make_pipeline(
+        MinMaxScaler(),
+        PCA(16, whiten=whiten, random_state=0),
+        SigmoidMLPClassifier((6,), max_iter=30, random_state=0, tol=1e-2),
+    ).fit(X, y)
+    scaled = model[0].transform(X[:5])
+    disp = WeightImagesDisplay.from_estimator(model)
+    assert len(disp.images_) == 6
+    pixel_weights = np.array([image.get_array().ravel() for image in disp.images_])
+    # Same pre-activations from the pixels (up to PCA's centring, a constant per
+    # unit) as from the components.
+    from_components = model[1].transform(scaled) @ model[-1].coefs_[0]
+    from_pixels = scaled @ pixel_weights.T
+    offset = from_components - from_pixels
+    assert_allclose(offset, np.broadcast_to(offset[0], offset.shape), atol=1e-9)
+    assert disp.images_[0].get_array().shape == (8, 8)
+
+
+def test_weight_images_refuse_a_non_linear_step_that_changes_the_inputs():
+    X, y = load_digits(return_X_y=True)
+    from sklearn.preprocessing import PolynomialFeatures
+
+    model = make_pipeline(
+        PolynomialFeatures(2), OneVsRestLogistic(max_iter=2, tol=1e-2)
+    ).fit(X[:200] / 16, y[:200])
+    with pytest.raises(ValueError, match="Cannot infer image_shape"):
+        WeightImagesDisplay.from_estimator(model)
