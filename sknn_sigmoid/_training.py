@@ -17,14 +17,12 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._activations import LOSS_FUNCTIONS
 from ._network import (
     bias_gradient,
     deltas,
     forward,
     objective,
     pack,
-    penalty,
     unpack,
     weight_gradient,
 )
@@ -216,6 +214,9 @@ class BatchGradients:
         shapes = [c.shape for c in self.workspace.coef_grads]
         shapes += [b.shape for b in self.workspace.intercept_grads]
         self.groups = parameter_parts(shapes)
+        # A batch too small to cut in rows is too small to share out: one thread
+        # then takes every block in turn (the same blocks, so the same results).
+        self.one_group = [sum(self.groups, [])]
         self.n_weights = sum(c.size for c in self.workspace.coef_grads)
         self.workers = workers
 
@@ -252,9 +253,11 @@ class BatchGradients:
             if X_part is None:
                 X_part = X_sparse[part]
             activations = forward(X_part, coefs, intercepts, out=view.activations)
-            J = LOSS_FUNCTIONS[loss](activations[-1], Y_part, w_part, m)
-            if part.start == 0:
-                J += penalty(coefs, alpha, m)
+            # The L2 penalty is counted once, in the first part.
+            J = objective(
+                activations, Y_part, w_part, coefs, alpha if part.start == 0 else 0.0,
+                loss, m,
+            )  # fmt: skip
             deltas(activations, Y_part, w_part, coefs, loss, m, out=view)
             return J
 
@@ -289,9 +292,7 @@ class BatchGradients:
                 if optimizer is not None:
                     optimizer.update_part(i, part, params[i][part], grad)
 
-        # A batch too small to cut in rows is too small to share out: one thread
-        # then takes every group in turn (the same blocks, so the same results).
-        groups = self.groups if len(parts) > 1 else [sum(self.groups, [])]
+        groups = self.groups if len(parts) > 1 else self.one_group
         self.workers.map(gradients_and_step, groups)
         return J, coef_grads, intercept_grads
 
