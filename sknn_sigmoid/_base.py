@@ -8,7 +8,8 @@ result as fitted attributes. Each estimator supplies a few hooks:
 
 * ``_parameter_constraints``: how to check its parameters;
 * ``_network_loss`` and ``_hidden_layer_sizes()``: what network it is;
-* ``_initial_parameters(layer_sizes, rng, dtype)``: where training starts;
+* ``_initial_parameters(layer_sizes, rng, dtype, Y, w)``: where training starts
+  (``Y``, ``w``: the one-hot targets and sample weights it will be trained on);
 * ``_get_network()`` / ``_network_attributes(coefs, intercepts)``: how the fitted
   parameters are stored as attributes.
 """
@@ -162,7 +163,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         coefs, intercepts = _copy_network(est, layer_sizes)
         progress = copy.deepcopy(est._progress)
     else:
-        coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype)
+        coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype, Y, w)
         progress = Progress()
 
     callbacks = EpochCallbacks(

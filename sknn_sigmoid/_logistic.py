@@ -208,7 +208,7 @@ class OneVsRestLogistic(
     def _hidden_layer_sizes(self):
         return []
 
-    def _initial_parameters(self, layer_sizes, rng, dtype):
+    def _initial_parameters(self, layer_sizes, rng, dtype, Y, w):
         n_features, n_models = layer_sizes
         return [np.zeros((n_features, n_models), dtype)], [np.zeros(n_models, dtype)]
 

@@ -55,7 +55,35 @@ INITIALIZERS = {
 }
 
 
-def init_parameters(layer_sizes, rng, dtype=np.float64, init="glorot_uniform"):
+def frequency_logits(Y, w, low=0.01):
+    """The output biases b[L] at which a[L] answers each target's frequency.
+
+    With no hidden information (every weight zero) the best a[L] under squared error
+    or log-loss is the weighted mean p_k of target column k; sigmoid(b) = p_k gives
+    b = log(p_k / (1 - p_k)). Each p_k is first kept within [low, 1 - low], so that
+    a class rare (or missing) in the data does not start saturated.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n[L])
+        One-hot targets.
+    w : ndarray of shape (n_samples,)
+        Sample weights, not all zero.
+    low : float, default=0.01
+        The least frequency used.
+
+    Returns
+    -------
+    ndarray of shape (n[L],), float64
+    """
+    p = np.asarray(w, np.float64) @ np.asarray(Y, np.float64) / np.sum(w, dtype=float)
+    p = np.clip(p, low, 1 - low)
+    return np.log(p) - np.log1p(-p)
+
+
+def init_parameters(
+    layer_sizes, rng, dtype=np.float64, init="glorot_uniform", output_bias=None
+):
     """Draw the initial weights and biases of every layer.
 
     Parameters
@@ -69,6 +97,10 @@ def init_parameters(layer_sizes, rng, dtype=np.float64, init="glorot_uniform"):
     init : {"glorot_uniform", "normal", "scaled_normal"}, default="glorot_uniform"
         The scheme, one of :data:`INITIALIZERS` (see :func:`glorot_uniform`,
         :func:`standard_normal`, :func:`scaled_normal`).
+    output_bias : ndarray of shape (n[L],), default=None
+        Where b[L] starts instead of the scheme's draw (see
+        :func:`frequency_logits`). The draw is still made, so the other
+        parameters do not depend on it.
 
     Returns
     -------
@@ -82,6 +114,8 @@ def init_parameters(layer_sizes, rng, dtype=np.float64, init="glorot_uniform"):
         W, b = INITIALIZERS[init](n_prev, n, rng)
         coefs.append(W.astype(dtype))
         intercepts.append(b.astype(dtype))
+    if output_bias is not None:
+        intercepts[-1][:] = output_bias
     return coefs, intercepts
 
 

@@ -8,7 +8,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
 from sknn_sigmoid import SigmoidMLPClassifier
-from sknn_sigmoid._network import init_parameters, loss_and_gradients
+from sknn_sigmoid._network import frequency_logits, init_parameters, loss_and_gradients
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,10 @@ def test_reported_loss_is_the_documented_loss(data, loss):
         max_iter=1,
         random_state=7,
     ).fit(X, y, sample_weight=w)
-    coefs, intercepts = init_parameters([5, 4, 3, 3], check_random_state(7))
     Y = np.eye(3)[y]  # one-hot targets
+    coefs, intercepts = init_parameters(
+        [5, 4, 3, 3], check_random_state(7), output_bias=frequency_logits(Y, w)
+    )
     expected = explicit_loss(X, Y, w, coefs, intercepts, 0.3, loss)
     assert est.loss_curve_[0] == pytest.approx(expected, rel=1e-12)
 
@@ -71,9 +73,12 @@ def test_one_full_batch_step_of_plain_gradient_descent(data):
         alpha=0.01,
         random_state=3,
     ).fit(X, y)
-    coefs, intercepts = init_parameters([5, 4, 3], check_random_state(3))
+    Y, w = np.eye(3)[y], np.ones(len(y))
+    coefs, intercepts = init_parameters(
+        [5, 4, 3], check_random_state(3), output_bias=frequency_logits(Y, w)
+    )
     _, coef_grads, intercept_grads = loss_and_gradients(
-        X, np.eye(3)[y], np.ones(len(y)), coefs, intercepts, 0.01, "squared_error"
+        X, Y, w, coefs, intercepts, 0.01, "squared_error"
     )
     for fitted, W, g in zip(est.coefs_, coefs, coef_grads):
         assert_allclose(fitted, W - eta * g, rtol=1e-12)
@@ -134,7 +139,9 @@ def test_early_stopping_keeps_the_best_epoch():
 
 def test_stops_when_the_loss_stops_falling(data):
     X, y = data
-    est = SigmoidMLPClassifier(tol=10.0, n_iter_no_change=2, random_state=0).fit(X, y)
+    est = SigmoidMLPClassifier(
+        learning_rate="constant", tol=10.0, n_iter_no_change=2, random_state=0
+    ).fit(X, y)
     # The first epoch improves on an infinite best loss; no later epoch can improve
     # it by 10, and training stops once more than n_iter_no_change epochs have not.
     assert est.n_iter_ == 1 + 3
@@ -209,6 +216,28 @@ def test_initialisation_schemes(init, expected_std):
     assert abs(W1.mean()) < 0.1 * expected_std
 
 
+@pytest.mark.parametrize(
+    "init, starts_at_frequencies",
+    [("glorot_uniform", True), ("scaled_normal", True), ("normal", False)],
+)
+def test_output_biases_start_at_the_class_frequencies(init, starts_at_frequencies):
+    # Unbalanced classes (and sample weights): sigmoid(b[L]) starts at each class's
+    # weighted frequency, the best constant answer, except in the lecture's plain
+    # random start.
+    X, y = load_digits(return_X_y=True)
+    keep = (y < 3) & ((y != 2) | (np.arange(len(y)) % 4 == 0))
+    X, y = MinMaxScaler().fit_transform(X[keep]), y[keep]
+    w = np.where(y == 0, 2.0, 1.0)
+    est = SigmoidMLPClassifier(
+        init=init, solver="sgd", learning_rate_init=1e-12, max_iter=1,
+        batch_size=None, random_state=0,
+    ).fit(X, y, sample_weight=w)  # fmt: skip
+    frequencies = np.array([np.sum(w * (y == k)) for k in range(3)]) / w.sum()
+    assert frequencies.min() < 0.2 < frequencies.max()
+    started = 1 / (1 + np.exp(-est.intercepts_[-1]))
+    assert np.allclose(started, frequencies, rtol=1e-6) == starts_at_frequencies
+
+
 def test_plain_normal_initialisation_saturates_wide_layers():
     # The lecture's N(0, 1) start gives z of size sqrt(n[0]): most hidden units start
     # saturated, which glorot_uniform avoids.
@@ -223,6 +252,17 @@ def test_plain_normal_initialisation_saturates_wide_layers():
         hidden = est.forward(X)[1]
         saturated[init] = np.mean((hidden < 0.01) | (hidden > 0.99))
     assert saturated["normal"] > 0.2 > 0.01 > saturated["glorot_uniform"]
+
+
+@pytest.mark.parametrize("batch_size", ["auto", None])
+def test_defaults_learn_digits_in_mini_batches_and_full_batch(batch_size):
+    # With sigmoid outputs and squared error, outputs started at sigmoid(0) = 0.5
+    # first fall together to the frequencies and overshoot: full-batch Adam then
+    # stalled at chance (10%) before the output biases started at the frequencies.
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier(batch_size=batch_size, random_state=0)
+    assert est.fit(X[::2], y[::2]).score(X[1::2], y[1::2]) > 0.94
 
 
 def test_adaptive_learning_rate_applies_to_adam(data):

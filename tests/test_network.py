@@ -14,6 +14,7 @@ from sknn_sigmoid._activations import LOSS_FUNCTIONS
 from sknn_sigmoid._network import (
     backward,
     forward,
+    frequency_logits,
     init_parameters,
     loss_and_gradients,
     objective,
@@ -459,3 +460,12 @@ def test_biases_are_not_penalised():
     _, _, grads0 = loss_and_gradients(X, Y, w, coefs, intercepts, 0.0, "log_loss")
     _, _, grads1 = loss_and_gradients(X, Y, w, coefs, intercepts, 10.0, "log_loss")
     assert_allclose(grads0[0], grads1[0], rtol=1e-14)
+
+
+def test_frequency_logits_answer_the_weighted_frequencies():
+    # Three classes, the third absent: its frequency is kept at 0.01.
+    Y = np.eye(3)[[0, 0, 1, 0]]
+    w = np.array([1.0, 1.0, 2.0, 0.0])
+    b = frequency_logits(Y, w)
+    assert_allclose(1 / (1 + np.exp(-b)), [0.5, 0.5, 0.01])
+    assert_allclose(frequency_logits(Y[:, :1], w), [0.0], atol=1e-15)
