@@ -80,8 +80,8 @@ class SigmoidMLPClassifier(
         Strength of the L2 penalty on the weights (biases are not penalised).
         Squared error on sigmoid outputs is small (a few hundredths per sample once
         trained), so the penalty weighs more against it than against log-loss:
-        1e-3 keeps a network of 100 units from fitting MNIST's noise (97.4% test
-        accuracy at 1e-4, 98% at 1e-3).
+        1e-3 keeps a network of 100 units from fitting MNIST's noise (with the
+        other defaults, 97.6% held-out accuracy at 1e-4 and 98% at 1e-3).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights in the loss:
         ``{label: weight}``, or "balanced" for n_samples / (n_classes *
