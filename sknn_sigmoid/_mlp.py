@@ -67,8 +67,9 @@ class SigmoidMLPClassifier(
         saturated and learn slowly); "scaled_normal" draws W[l] from
         N(0, 1 / n[l-1]) and b[l] from N(0, 1). With "glorot_uniform" and
         "scaled_normal" the output biases b[L] then start at the logits of the
-        classes' (weighted) frequencies, so that the outputs start at the best
-        constant answer instead of 0.5: with squared error, outputs that all fall
+        classes' (weighted) frequencies in the training data (for ``partial_fit``,
+        in its first chunk), so that the outputs start at the best constant answer
+        instead of 0.5: with squared error, outputs that all fall
         from 0.5 together overshoot and can stall full-batch training at chance.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "sgd" is (mini-batch) gradient descent with momentum; "adam" the Adam
