@@ -69,8 +69,8 @@ class SigmoidMLPClassifier(
         "scaled_normal" the output biases b[L] then start at the logits of the
         classes' (weighted) frequencies in the training data (for ``partial_fit``,
         in its first chunk), so that the outputs start at the best constant answer
-        instead of 0.5: with squared error, outputs that all fall
-        from 0.5 together overshoot and can stall full-batch training at chance.
+        instead of 0.5: with squared error, outputs that all fall from 0.5
+        together overshoot and can stall full-batch training at chance.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         "sgd" is (mini-batch) gradient descent with momentum; "adam" the Adam
         method; "lbfgs" the quasi-Newton L-BFGS-B method on the full batch. Adam is
