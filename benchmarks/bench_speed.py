@@ -17,7 +17,8 @@ times on a shared machine drift from run to run:
 2. the GEMM floor of such an epoch: the same matrix products timed alone, and the
    fraction of it our epoch reaches;
 3. an epoch whose inputs saturate the sigmoid units against a normal one;
-4. batch 16 with our choice of BLAS threads against two threads forced;
+4. BLAS threads per operation size: our choice at batches 16 and 128 against
+   numpy's BLAS on two threads, and against every BLAS library on two threads;
 5. ``predict_proba`` on the 60,000 training images;
 6. the peak memory ``fit`` needs above the data, in a fresh process;
 7. ``OneVsRestLogistic`` fit time against ``LogisticRegression()``.
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
 
@@ -145,6 +147,67 @@ def gemm_floor(X, batch_size, repeats):
     flops = 2 * n * (2 * d * HIDDEN + 3 * HIDDEN * 10)
     threads = min(best, key=best.get)
     return best[threads], threads, flops
+
+
+def numpy_blas_path():
+    """The file of the BLAS library numpy's matrix products use, if it can be told.
+
+    numpy and scipy wheels each bring their own OpenBLAS; with one library loaded,
+    that one is numpy's.
+    """
+    libraries = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    paths = [lib.filepath for lib in libraries.lib_controllers]
+    if len(paths) == 1:
+        return paths[0]
+    numpy_dir = Path(np.__file__).resolve().parent
+    for path in paths:
+        parent = Path(path).resolve().parent
+        if parent == numpy_dir.with_name("numpy.libs") or numpy_dir in parent.parents:
+            return path
+    return None
+
+
+@contextmanager
+def one_part_per_batch(limits):
+    """Train with one part per batch on one thread, under the BLAS ``limits``."""
+    saved = _parallel.BLAS_THREADS_PER_WORKER, _parallel.MIN_ROWS_TO_SPLIT
+    _parallel.BLAS_THREADS_PER_WORKER, _parallel.MIN_ROWS_TO_SPLIT = None, 2**62
+    try:
+        with threadpoolctl.threadpool_limits(limits):
+            yield
+    finally:
+        _parallel.BLAS_THREADS_PER_WORKER, _parallel.MIN_ROWS_TO_SPLIT = saved
+
+
+def same_bits_across_threads(X, y):
+    """Whether one epoch at batch 128 gives the same weights on one and two threads,
+    with our threads and with numpy's BLAS threads."""
+    rows = slice(0, 6000)
+
+    def weights(limits, blas_threads):
+        est = ours(128, max_iter=1)
+        if blas_threads:
+            with one_part_per_batch(limits):
+                fit_quietly(est, X[rows], y[rows])
+        else:
+            with threadpoolctl.threadpool_limits(limits):
+                fit_quietly(est, X[rows], y[rows])
+        return est.coefs_[0]
+
+    ours_same = np.array_equal(weights(1, False), weights(2, False))
+    path = numpy_blas_path()
+    blas_same = None
+    if path is not None:
+        blas_same = np.array_equal(
+            weights({path: 1, "blas": 1}, True), weights({path: 2, "blas": 1}, True)
+        )
+    return {"our_threads": ours_same, "numpy_blas_threads": blas_same}
+
+
+def fit_quietly(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
 
 
 def saturated_fraction(estimator, X):
@@ -274,23 +337,35 @@ def main():
     }
     del X_saturating
 
-    # 4. Threads at batch 16: our choice (one part, one BLAS thread) against two
-    # BLAS threads forced.
-    chosen, forced = [], []
-    for _ in range(repeats):
-        _parallel.BLAS_THREADS_PER_WORKER = 1
-        chosen.append(seconds_per_epoch(ours(16), X, y, 1))
-        _parallel.BLAS_THREADS_PER_WORKER = 2
-        forced.append(seconds_per_epoch(ours(16), X, y, 1))
-    _parallel.BLAS_THREADS_PER_WORKER = 1
-    results["threads_batch_16"] = {
-        "parts_per_batch": len(_parallel.batch_parts(16)),
-        "chosen_blas_threads": 1,
-        "chosen_s": median(chosen),
-        "two_blas_threads_s": median(forced),
-        "ratio": median(chosen) / median(forced),
-    }
-    print(f"threads at batch 16: {results['threads_batch_16']}", flush=True)
+    # 4. BLAS threads per operation size. Our choice: the rows of a batch on our own
+    # threads, one BLAS thread each (one part, so one thread, at batch 16). Against
+    # it: one part per batch with numpy's BLAS (the matrix products) on two threads
+    # and the other BLAS libraries (scipy's, for the level-1 updates) on one; and, at
+    # batch 16 on a sixth of the data, every BLAS library on two threads.
+    numpy_blas = numpy_blas_path()
+    threads = {"numpy_blas": numpy_blas}
+    for batch_size in (16, 128):
+        chosen, products = [], []
+        epochs = 1 if batch_size == 16 else 2
+        for _ in range(repeats):
+            chosen.append(seconds_per_epoch(ours(batch_size), X, y, epochs))
+            if numpy_blas is not None:
+                with one_part_per_batch({numpy_blas: 2, "blas": 1}):
+                    products.append(seconds_per_epoch(ours(batch_size), X, y, epochs))
+        threads[f"batch_{batch_size}"] = {
+            "parts_per_batch": len(
+                _parallel.batch_parts(batch_size, (X.shape[1] + 10) * HIDDEN)
+            ),
+            "chosen_s": median(chosen),
+            "numpy_blas_2_threads_s": median(products) if products else None,
+        }
+    sixth = X.shape[0] // 6
+    with one_part_per_batch({"blas": 2}):
+        every = [6 * seconds_per_epoch(ours(16), X[:sixth], y[:sixth], 1)]
+    threads["batch_16"]["every_blas_2_threads_s"] = every[0]
+    threads["bit_identical_across_thread_counts"] = same_bits_across_threads(X, y)
+    results["threads"] = threads
+    print(f"threads: {threads}", flush=True)
 
     # 5. predict_proba on the 60,000 training images.
     fitted_ours = ours(128, max_iter=1)
@@ -352,10 +427,21 @@ def main():
         f"(ratio {sat['ratio']:.2f}; {sat['saturated_fraction']:.0%} of hidden "
         "activations saturated)"
     )
-    thr = results["threads_batch_16"]
+    thr = results["threads"]
+    for batch_size in (16, 128):
+        t = thr[f"batch_{batch_size}"]
+        line = (
+            f"Batch {batch_size}, our threads ({t['parts_per_batch']} part(s), "
+            f"one BLAS thread each): {t['chosen_s']:.2f} s/epoch"
+        )
+        if t["numpy_blas_2_threads_s"] is not None:
+            line += f"; numpy's BLAS on 2 threads: {t['numpy_blas_2_threads_s']:.2f}"
+        if "every_blas_2_threads_s" in t:
+            line += f"; every BLAS on 2 threads: {t['every_blas_2_threads_s']:.2f}"
+        print(line)
     print(
-        f"Batch 16, one BLAS thread (our choice): {thr['chosen_s']:.2f} s/epoch; "
-        f"two BLAS threads forced: {thr['two_blas_threads_s']:.2f} s/epoch"
+        "Bit-identical models with 1 and 2 threads: "
+        f"{thr['bit_identical_across_thread_counts']}"
     )
     print(f"Accuracy of the logistic models: {scores}")
     Path(args.json).write_text(json.dumps(results, indent=2))
