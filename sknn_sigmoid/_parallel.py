@@ -1,12 +1,18 @@
 """Running the rows of a batch side by side on the machine's cores.
 
 Training and prediction are matrix products plus elementwise work (the sigmoid, its
-derivative, the output error). A BLAS library parallelises the products, but the
-elementwise work stays on one core, and two BLAS threads on the small products of a
-mini-batch cost more in synchronisation than they save. So instead the rows are cut
-into parts, each part goes through the whole computation on its own thread with a
-single-threaded BLAS (numpy, scipy and BLAS release the GIL), and the results are put
-together in a fixed order.
+derivative, the output error). A BLAS library parallelises the products, but:
+
+* the elementwise work stays on one core;
+* how it shares a product out changes the order of the sums with the number of
+  threads, and so the last bits of the result;
+* numpy and scipy may each bring their own copy of the library (the wheels do), and
+  two copies on several threads each keep their waiting threads spinning on the
+  cores the other needs: an epoch at batch 16 was measured 40 times slower.
+
+So instead the rows are cut into parts, each part goes through the whole computation
+on its own thread with every BLAS library on one thread (numpy, scipy and BLAS
+release the GIL), and the results are put together in a fixed order.
 
 How the rows are cut depends only on their number, never on the number of threads, so
 a result is bit-identical whether its parts ran on one thread or several.
