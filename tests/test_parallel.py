@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from scipy.linalg import get_blas_funcs
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
 from sknn_sigmoid._network import init_parameters, loss_and_gradients
@@ -31,6 +32,26 @@ def test_available_threads_follows_blas_limits():
     with RowWorkers(n_threads=2) as workers:
         assert workers.map(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]
         assert workers.map(lambda i: -i, [3, 4]) == [-3, -4]
+
+
+def blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_every_blas_library_runs_on_one_thread_inside_the_workers():
+    # numpy's and scipy's wheels each bring their own OpenBLAS (numpy's for the
+    # products, scipy's for axpy and scal). Both on several threads keep their
+    # waiting threads spinning on the cores the other needs.
+    get_blas_funcs("axpy", (np.ones(1),))  # scipy's BLAS is loaded
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        with RowWorkers() as workers:
+            inside = blas_threads()
+            n_threads = workers.n_threads
+        after = blas_threads()
+    assert inside and inside == [1] * len(before)
+    assert after == before
+    assert n_threads == min(before)
 
 
 @pytest.mark.parametrize(
