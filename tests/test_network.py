@@ -306,6 +306,28 @@ def test_forward_is_sigmoid_of_affine_map_layer_by_layer(architecture):
         assert_allclose(activations[l], A, rtol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_clips_pre_activations_and_turns_nan_into_an_off_unit(dtype):
+    # On the first row, z of unit 0 is inf times a zero weight, NaN (as inf - inf
+    # would be, from huge inputs); units 1, 2 and 3 are driven to +inf, -inf, +inf.
+    X = np.array([[np.inf, 1], [0.5, 0.25]], dtype=dtype)
+    W = np.array([[0, 1, -1, 0.5], [0, 0, 0, 0.5]], dtype=dtype)
+    b = np.zeros(4, dtype=dtype)
+    (a,) = forward(X, [W], [b])[1:]
+    bound = -np.log(np.finfo(dtype).eps)
+    off, on = sigmoid_of(-bound, dtype), sigmoid_of(bound, dtype)
+    assert_array_equal(a[0], [off, on, off, on])
+    # In range, the clip changes nothing.
+    assert_array_equal(a[1], sigmoid_of(X[1] @ W, dtype))
+    assert np.all(a[0] > np.finfo(dtype).tiny)  # never subnormal
+
+
+def sigmoid_of(z, dtype):
+    from scipy.special import expit
+
+    return expit(np.asarray(z, dtype=dtype))
+
+
 def test_forward_does_not_change_parameters():
     X, _, _, coefs, intercepts = make_problem([3, 4, 2], seed=2, weighted=False)
     before = [p.copy() for p in coefs + intercepts]
