@@ -19,9 +19,10 @@ import functools
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import EpochCallbacks
@@ -343,14 +344,32 @@ def _store(est, classes, coefs, intercepts, progress, optimizer):
 
 
 def output_activations(est, X):
-    """a[L] for the rows of X, computed in the dtype of the fitted weights."""
+    """a[L] for the rows of X, computed in the dtype of the fitted weights.
+
+    X is checked for NaN and infinity as ``validate_data`` does (same check, same
+    message, and not at all under ``sklearn.config_context(assume_finite=True)``),
+    but chunk by chunk on the worker threads, just before each chunk goes through
+    the network, instead of in a pass of its own over the whole of X.
+    """
     check_is_fitted(est)
     coefs, intercepts = est._get_network()
     X = validate_data(
-        est, X, accept_sparse=ACCEPT_SPARSE, dtype=coefs[0].dtype, reset=False
+        est,
+        X,
+        accept_sparse=ACCEPT_SPARSE,
+        dtype=coefs[0].dtype,
+        reset=False,
+        ensure_all_finite=False,
     )
+    check = None
+    if not get_config()["assume_finite"]:  # read here: the setting is per thread
+        name = type(est).__name__
+
+        def check(chunk):
+            assert_all_finite(chunk, input_name="X", estimator_name=name)
+
     with RowWorkers() as workers:
-        return network_outputs(X, coefs, intercepts, workers)
+        return network_outputs(X, coefs, intercepts, workers, check=check)
 
 
 def probabilities(A):

@@ -67,8 +67,13 @@ class Validation:
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
 
 
-def output_activations(X, coefs, intercepts, workers):
-    """a[L] for every row of X, computed chunk by chunk on the worker threads."""
+def output_activations(X, coefs, intercepts, workers, check=None):
+    """a[L] for every row of X, computed chunk by chunk on the worker threads.
+
+    ``check``, if given, is called on each chunk of rows just before it goes through
+    the network (to raise on bad input while the chunk is read anyway, rather than
+    in a pass of its own over the whole of X).
+    """
     n = X.shape[0]
     out = np.empty((n, coefs[-1].shape[1]), coefs[-1].dtype)
     chunks = [
@@ -77,7 +82,10 @@ def output_activations(X, coefs, intercepts, workers):
     ]
 
     def compute(rows):
-        out[rows] = forward(X[rows], coefs, intercepts)[-1]
+        chunk = X[rows]
+        if check is not None:
+            check(chunk)
+        out[rows] = forward(chunk, coefs, intercepts)[-1]
 
     workers.map(compute, chunks)
     return out

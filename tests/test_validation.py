@@ -2,13 +2,17 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import check_array
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid._parallel import PREDICT_CHUNK_ROWS
 
 SHARED_BAD_PARAMS = [
     ("alpha", -1.0, ValueError),
@@ -178,6 +182,41 @@ def test_predict_with_wrong_number_of_features(data, fitted, Estimator):
     X, _ = data
     with pytest.raises(ValueError, match="X has 4 features"):
         fitted[Estimator].predict(X[:, :4])
+
+
+def data_with_bad_value_in_last_chunk(n_features, bad, sparse):
+    """Rows enough for three prediction chunks, with ``bad`` in the last one."""
+    X = np.random.default_rng(0).random((2 * PREDICT_CHUNK_ROWS + 3, n_features))
+    X[-2, 1] = bad
+    return (sp.csr_matrix(X) if sparse else X), X
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_predict_rejects_nan_or_infinity_in_any_chunk_as_validate_data_does(
+    fitted, Estimator, bad, sparse
+):
+    est = fitted[Estimator]
+    X, _ = data_with_bad_value_in_last_chunk(est.n_features_in_, bad, sparse)
+    with pytest.raises(ValueError) as expected:
+        check_array(X, accept_sparse="csr", estimator=est, input_name="X")
+    assert "NaN" in str(expected.value) or "infinity" in str(expected.value)
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(ValueError) as raised:
+            getattr(est, method)(X)
+        assert str(raised.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_predict_skips_the_finite_check_when_told_to_assume_finite(fitted, Estimator):
+    # As validate_data does under assume_finite=True: no check, no error.
+    est = fitted[Estimator]
+    X, dense = data_with_bad_value_in_last_chunk(est.n_features_in_, np.inf, False)
+    with config_context(assume_finite=True):
+        P = est.predict_proba(X)
+    clean = np.delete(np.arange(len(dense)), -2)
+    assert_array_equal(P[clean], est.predict_proba(dense[clean]))
 
 
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
