@@ -368,7 +368,7 @@ def main():
         return time.perf_counter() - start
 
     a, b, _, _ = interleaved(
-        lambda: fitted_ours, lambda: fitted_theirs, time_predict, max(repeats, 5)
+        lambda: fitted_ours, lambda: fitted_theirs, time_predict, max(repeats, 11)
     )
     row("predict_proba_s", a, b, "s", "<= 0.8")
 
