@@ -277,7 +277,7 @@ def main():
     }
     rows = []
 
-    def row(name, ours_value, theirs_value, unit, target=None):
+    def row(name, ours_value, theirs_value, unit, target=None, runs=None):
         ratio = ours_value / theirs_value
         rows.append((name, ours_value, theirs_value, ratio, unit, target))
         results[name] = {
@@ -287,18 +287,21 @@ def main():
             "unit": unit,
             "target": target,
         }
+        if runs is not None:  # every run, in the order measured, besides the median
+            results[name]["runs"] = {"ours": runs[0], "reference": runs[1]}
 
     # 1-2. Epoch time against scikit-learn and against the GEMM floor.
     for batch_size in (16, 128, 512):
         epochs = 1 if batch_size == 16 else 2
-        a, b, _, _ = interleaved(
+        a, b, runs_a, runs_b = interleaved(
             lambda bs=batch_size: ours(bs),
             lambda bs=batch_size: theirs(bs),
             lambda est, e=epochs: seconds_per_epoch(est, X, y, e),
             repeats,
         )
         target = "<= 0.5" if batch_size == 128 else "<= 1"
-        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target)
+        runs = (runs_a, runs_b)
+        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target, runs)
         print(f"batch {batch_size}: ours {a:.3f} s/epoch, theirs {b:.3f}", flush=True)
         floor, threads, flops = gemm_floor(X, batch_size, repeats)
         results[f"gemm_floor_batch_{batch_size}"] = {
@@ -367,10 +370,10 @@ def main():
         est.predict_proba(X)
         return time.perf_counter() - start
 
-    a, b, _, _ = interleaved(
+    a, b, runs_a, runs_b = interleaved(
         lambda: fitted_ours, lambda: fitted_theirs, time_predict, max(repeats, 11)
     )
-    row("predict_proba_s", a, b, "s", "<= 0.8")
+    row("predict_proba_s", a, b, "s", "<= 0.8", (runs_a, runs_b))
 
     # 6. Peak memory of fit above the data, each in a fresh process.
     with tempfile.TemporaryDirectory() as tmp:
@@ -390,10 +393,10 @@ def main():
         return elapsed
 
     scores = {}
-    a, b, _, _ = interleaved(
+    a, b, runs_a, runs_b = interleaved(
         lambda: OneVsRestLogistic(random_state=0), LogisticRegression, fit_time, repeats
     )
-    row("logistic_fit_s", a, b, "s", "<= 0.5")
+    row("logistic_fit_s", a, b, "s", "<= 0.5", (runs_a, runs_b))
     results["logistic_fit_s"]["accuracy"] = scores
 
     print(f"{'measure':<28}{'ours':>10}{'sklearn':>10}{'ratio':>8}  target")
