@@ -3,7 +3,8 @@
 :class:`SigmoidMLPClassifier` and :class:`OneVsRestLogistic` are the same kind of
 model (sigmoid output units, trained by gradient descent) and differ only in their
 network; :class:`SigmoidNetworkMixin` gives both their ``fit``, ``partial_fit``,
-``predict_proba`` and ``predict``, on top of the hooks that ``_base`` describes.
+``predict_proba``, ``predict_log_proba`` and ``predict``, on top of the hooks that
+``_base`` describes.
 """
 
 import numpy as np
@@ -21,8 +22,9 @@ def _gradient_solver(est):
 
 
 class SigmoidNetworkMixin:
-    """``fit``, ``partial_fit``, ``predict_proba`` and ``predict`` of a network of
-    sigmoid units; put it before ``BaseEstimator`` among the bases."""
+    """``fit``, ``partial_fit``, ``predict_proba``, ``predict_log_proba`` and
+    ``predict`` of a network of sigmoid units; put it before ``BaseEstimator``
+    among the bases."""
 
     @keep_state_on_error
     @with_callbacks
@@ -89,6 +91,26 @@ class SigmoidNetworkMixin:
             Probabilities in the order of ``classes_``.
         """
         return probabilities(output_activations(self, X))
+
+    def predict_log_proba(self, X):
+        """Natural logarithm of the class probabilities of :meth:`predict_proba`.
+
+        The probabilities are never 0 (the pre-activations are clipped where the
+        sigmoid comes within the dtype's epsilon of 0 or 1), so the logarithms are
+        finite.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        P = self.predict_proba(X)
+        return np.log(P, out=P)
 
     def predict(self, X):
         """Predict the class of the most activated output unit.

@@ -48,7 +48,8 @@ class SigmoidMLPClassifier(
        scikit-learn >= 1.6 builds the estimator tags along the method resolution
        order, so the mixins must come before ``BaseEstimator``. Subclasses should
        keep that order. ``SigmoidNetworkMixin`` holds the methods both estimators
-       share (``fit``, ``partial_fit``, ``predict_proba``, ``predict``);
+       share (``fit``, ``partial_fit``, ``predict_proba``, ``predict_log_proba``,
+       ``predict``);
        ``CallbackSupportMixin`` gives ``set_callbacks`` on scikit-learn >= 1.9 (one
        callback task per epoch) and adds nothing on older versions.
 

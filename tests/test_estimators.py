@@ -67,6 +67,30 @@ def test_predict_proba_sums_to_one_and_agrees_with_predict(digits, Estimator):
     assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X_test))
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predict_log_proba_is_the_finite_log_of_predict_proba(
+    Estimator, dtype, n_classes
+):
+    X, y = make_classification(
+        n_samples=90, n_features=5, n_informative=3, n_classes=n_classes,
+        random_state=0,
+    )  # fmt: skip
+    X = MinMaxScaler().fit_transform(X).astype(dtype)
+    est = Estimator(random_state=0, max_iter=30).fit(X, y)
+    if isinstance(est, SigmoidMLPClassifier):
+        est.coefs_[-1] *= dtype(1e4)  # so that the output units saturate too
+    # Huge inputs drive the output units to the ends of their range: the smallest
+    # probabilities are then as small as they get, and still not 0.
+    for inputs in (X, X * dtype(1e6), X * dtype(-1e6)):
+        log_proba = est.predict_log_proba(inputs)
+        assert log_proba.dtype == dtype and log_proba.shape == (len(X), n_classes)
+        assert np.all(np.isfinite(log_proba))
+        rtol = 1e-6 if dtype == np.float32 else 1e-12
+        assert_allclose(np.exp(log_proba), est.predict_proba(inputs), rtol=rtol)
+
+
 def test_grid_search_over_hidden_layer_sizes(digits):
     X_train, X_test, y_train, y_test = digits
     search = GridSearchCV(
