@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit
 
 from sknn_sigmoid._activations import LOSS_FUNCTIONS
 from sknn_sigmoid._network import (
@@ -323,8 +324,6 @@ def test_forward_clips_pre_activations_and_turns_nan_into_an_off_unit(dtype):
 
 
 def sigmoid_of(z, dtype):
-    from scipy.special import expit
-
     return expit(np.asarray(z, dtype=dtype))
 
 

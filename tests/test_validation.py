@@ -202,7 +202,7 @@ def test_predict_rejects_nan_or_infinity_in_any_chunk_as_validate_data_does(
     with pytest.raises(ValueError) as expected:
         check_array(X, accept_sparse="csr", estimator=est, input_name="X")
     assert "NaN" in str(expected.value) or "infinity" in str(expected.value)
-    for method in ("predict", "predict_proba"):
+    for method in ("predict", "predict_proba", "predict_log_proba"):
         with pytest.raises(ValueError) as raised:
             getattr(est, method)(X)
         assert str(raised.value) == str(expected.value)
