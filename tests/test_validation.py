@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_array
 
-from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
 from sknn_sigmoid._parallel import PREDICT_CHUNK_ROWS
 
 SHARED_BAD_PARAMS = [
@@ -194,9 +194,13 @@ def data_with_bad_value_in_last_chunk(n_features, bad, sparse):
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
 def test_predict_rejects_nan_or_infinity_in_any_chunk_as_validate_data_does(
-    fitted, Estimator, bad, sparse
+    fitted, Estimator, bad, sparse, threads, monkeypatch
 ):
+    # On one thread the chunks run in turn; on two, the error comes from a worker.
+    monkeypatch.setattr(_parallel, "available_threads", lambda: threads)
+    assert _parallel.RowWorkers().n_threads == threads
     est = fitted[Estimator]
     X, _ = data_with_bad_value_in_last_chunk(est.n_features_in_, bad, sparse)
     with pytest.raises(ValueError) as expected:
