@@ -3,16 +3,21 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import get_blas_funcs
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
-from sknn_sigmoid._network import init_parameters, loss_and_gradients
-from sknn_sigmoid._parallel import RowWorkers, available_threads, batch_parts
-from sknn_sigmoid._training import BatchGradients, parameter_parts
+from sknn_sigmoid._network import forward, init_parameters, loss_and_gradients
+from sknn_sigmoid._parallel import (
+    PREDICT_CHUNK_ROWS,
+    RowWorkers,
+    available_threads,
+    batch_parts,
+)
+from sknn_sigmoid._training import BatchGradients, output_activations, parameter_parts
 
 
 def test_batch_parts_depend_on_sizes_only():
@@ -122,3 +127,20 @@ def test_batch_gradients_equal_the_pure_functions(sparse, rows, n_threads):
     assert got[0] == pytest.approx(expected[0], rel=1e-12)
     for grad, grad_expected in zip(got[1] + got[2], expected[1] + expected[2]):
         np.testing.assert_allclose(grad, grad_expected, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [1, PREDICT_CHUNK_ROWS, 2 * PREDICT_CHUNK_ROWS + 1])
+def test_prediction_in_chunks_is_the_forward_pass_whatever_the_threads(dtype, n_rows):
+    rng = np.random.RandomState(0)
+    coefs, intercepts = init_parameters([6, 5, 3], rng, dtype)
+    X = rng.uniform(-3, 3, (n_rows, 6)).astype(dtype)
+    results = []
+    for n_threads in (1, 2):
+        with RowWorkers(n_threads) as workers:
+            results.append(output_activations(X, coefs, intercepts, workers))
+    assert_array_equal(results[0], results[1])  # the same bits on 1 and 2 threads
+    A = results[0]
+    assert A.dtype == dtype and A.shape == (n_rows, 3)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    assert_allclose(A, forward(X, coefs, intercepts)[-1], rtol=rtol)
