@@ -300,8 +300,7 @@ def main():
             repeats,
         )
         target = "<= 0.5" if batch_size == 128 else "<= 1"
-        runs = (runs_a, runs_b)
-        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target, runs)
+        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target, (runs_a, runs_b))
         print(f"batch {batch_size}: ours {a:.3f} s/epoch, theirs {b:.3f}", flush=True)
         floor, threads, flops = gemm_floor(X, batch_size, repeats)
         results[f"gemm_floor_batch_{batch_size}"] = {
