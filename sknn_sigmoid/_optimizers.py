@@ -7,6 +7,7 @@ updates the parameters in place. A step can also be taken part by part
 blocks can be updated on different threads.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -32,6 +33,23 @@ class _WorkArrays:
         state.pop("_work_arrays", None)
         state.pop("_eta", None)  # the step size of the step in progress
         return state
+
+    def snapshot(self):
+        """A copy of the optimizer's state, to go back to with :meth:`restore`."""
+        return copy.deepcopy(self.__getstate__())
+
+    def restore(self, snapshot):
+        """Go back to the state of a :meth:`snapshot`."""
+        self.__dict__.update(snapshot)
+
+    def is_finite(self):
+        """Whether every number of the state (momentum, moment estimates) is finite."""
+        return all(
+            np.isfinite(a).all()
+            for value in self.__getstate__().values()
+            if isinstance(value, list)
+            for a in value
+        )
 
 
 class _Schedule(_WorkArrays):

@@ -429,7 +429,7 @@ def train_stochastic(
     )
     params = coefs + intercepts
     for _ in range(n_epochs):
-        before = [p.copy() for p in params]
+        before = [p.copy() for p in params], optimizer.snapshot()
         if callbacks is not None:
             callbacks.epoch_begins()
         order = train_rows
@@ -441,9 +441,11 @@ def train_stochastic(
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
             gradients=gradients,
         )  # fmt: skip
-        if not all_finite(epoch_loss, params):
-            for p, kept in zip(params, before):
+        if not (all_finite(epoch_loss, params) and optimizer.is_finite()):
+            kept_params, kept_state = before
+            for p, kept in zip(params, kept_params):
                 p[...] = kept
+            optimizer.restore(kept_state)
             _diverged(progress.n_iter, optimizer)
             return True
         progress.n_iter += 1
@@ -559,15 +561,15 @@ def all_finite(loss, params):
 def _diverged(n_iter, optimizer):
     """Warn that training diverged, or raise if no epoch ever ended finite."""
     message = (
-        f"Training diverged in epoch {n_iter + 1}: the loss or the weights became "
-        "infinite or NaN. Lower learning_rate_init (it is "
+        f"Training diverged in epoch {n_iter + 1}: the loss, the weights or the "
+        "optimizer's state became infinite or NaN. Lower learning_rate_init (it is "
         f"{optimizer.learning_rate_init:g}) or scale the inputs to [0, 1], e.g. "
         "with MinMaxScaler."
     )
     if n_iter == 0:
         raise ValueError(message)
     warn(
-        message + " The weights of the last finite epoch are kept.",
+        message + " The weights and optimizer state of the last finite epoch are kept.",
         ConvergenceWarning,
     )
 

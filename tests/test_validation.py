@@ -1,5 +1,8 @@
 """Bad parameters and bad data give clear errors, and a failed call changes nothing."""
 
+import pickle
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -279,3 +282,37 @@ def test_divergence_keeps_last_finite_weights(data, Estimator):
         est.fit(X * np.float32(1e30), y)
     assert_unchanged(est, before, X, proba)  # the diverged epoch left no trace
     assert np.all(np.isfinite(est.predict_proba(X * np.float32(1e30))))
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+@pytest.mark.parametrize("solver", ["gd", "adam"])
+def test_diverged_partial_fit_is_as_if_it_never_happened(data, Estimator, solver):
+    # The optimizer's state (momentum, Adam's moments) is rolled back with the
+    # weights, so training goes on from where it was before the bad chunk.
+    X, y = data
+    X = X.astype(np.float32)
+    if Estimator is SigmoidMLPClassifier and solver == "gd":
+        solver = "sgd"
+    est = Estimator(solver=solver, batch_size=10, random_state=0)
+    est.partial_fit(X, y, classes=np.unique(y)).partial_fit(X, y)
+    twin = pickle.loads(pickle.dumps(est))
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 3"):
+        est.partial_fit(X * np.float32(1e30), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for model in (est, twin):
+            model.partial_fit(X, y).partial_fit(X, y)
+    assert est.n_iter_ == twin.n_iter_ == 4
+    for a, b in zip(est._get_network()[0], twin._get_network()[0]):
+        assert_array_equal(a, b)
+
+
+def test_adam_state_overflow_counts_as_divergence(data):
+    # Gradients of 1e30 square to infinity in float32: Adam's second moments would
+    # silently freeze the first layer. It is reported as a diverged epoch instead.
+    X, y = data
+    huge = X.astype(np.float32) * np.float32(1e30)
+    est = SigmoidMLPClassifier(solver="adam", max_iter=5, random_state=0)
+    with pytest.raises(ValueError, match="diverged in epoch 1"):
+        est.fit(huge, y)
+    assert not hasattr(est, "classes_")
