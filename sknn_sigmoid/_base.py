@@ -177,16 +177,14 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     )
     with RowWorkers() as workers:
         if est.solver == "lbfgs":
-            coefs, intercepts, converged = _run_lbfgs(
+            coefs, intercepts = _run_lbfgs(
                 est, coefs, intercepts, progress, X, Y, w, workers, callbacks
             )
-            optimizer = None
+            optimizer, converged = None, True  # _run_lbfgs warns if it is not
         else:
-            optimizer = (
-                copy.deepcopy(est._optimizer)
-                if incremental and warm
-                else make_optimizer(est, coefs + intercepts)
-            )
+            optimizer = _optimizer_to_continue(est, incremental and warm)
+            if optimizer is None:
+                optimizer = make_optimizer(est, coefs + intercepts)
             converged = _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
                 incremental, workers, callbacks,
@@ -201,6 +199,18 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     _store(est, classes_, coefs, intercepts, progress, optimizer)
     callbacks.fit_ends()
     return est
+
+
+def _optimizer_to_continue(est, continuing):
+    """A copy of the fitted optimizer, if ``partial_fit`` continues with its kind.
+
+    None (start a new one) after a fit with L-BFGS, or if ``solver`` has changed
+    between "adam" and gradient descent since.
+    """
+    optimizer = getattr(est, "_optimizer", None) if continuing else None
+    if optimizer is None or isinstance(optimizer, Adam) != (est.solver == "adam"):
+        return None
+    return copy.deepcopy(optimizer)
 
 
 def _resolve_classes(est, y, classes, warm):
@@ -295,7 +305,9 @@ def _split_validation(est, X, Y, w, rng):
 
 
 def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
-    return train_lbfgs(
+    """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
+    n_iter_before = progress.n_iter
+    coefs, intercepts, stopped_early = train_lbfgs(
         coefs,
         intercepts,
         X,
@@ -310,6 +322,21 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         progress=progress,
         callbacks=callbacks,
     )
+    if stopped_early:
+        status, message = stopped_early
+        n_iter = progress.n_iter - n_iter_before
+        if status != 1:  # the line search failed
+            advice = "Scale the inputs to [0, 1], e.g. with MinMaxScaler"
+        elif n_iter >= est.max_iter:
+            advice = f"Increase max_iter (it is {est.max_iter})"
+        else:
+            advice = f"Increase max_fun (it is {est.max_fun})"
+        warn(
+            f"{type(est).__name__}: L-BFGS-B stopped after {n_iter} iterations "
+            f"without converging ({message}). {advice}.",
+            ConvergenceWarning,
+        )
+    return coefs, intercepts
 
 
 def fitted_attributes(est, classes, coefs, intercepts, progress):

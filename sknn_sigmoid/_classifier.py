@@ -53,6 +53,13 @@ class SigmoidNetworkMixin:
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of gradient descent over X, y, continuing the fitted state.
 
+        The optimizer's state (momentum, Adam's moment estimates, the learning rate
+        its schedule has reached) carries over from call to call, so a new
+        ``learning_rate_init`` does not apply to a model already fitted, as in
+        scikit-learn. The optimizer starts afresh after a ``fit`` with
+        ``solver="lbfgs"``, or when ``solver`` changes between "adam" and gradient
+        descent.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)

@@ -498,9 +498,10 @@ def train_lbfgs(
     -------
     coefs, intercepts : list of ndarray
         The parameters found.
-    converged : bool
-        Whether L-BFGS-B met its tolerance (or a callback stopped it) before its
-        iteration or evaluation budget ran out.
+    stopped_early : (int, str) or None
+        None if L-BFGS-B met its tolerance or a callback stopped it; otherwise
+        scipy's status and message: 1 if its iteration or evaluation budget ran out,
+        2 if its line search failed.
     """
     dtype = coefs[0].dtype
     shapes = [p.shape for p in coefs + intercepts]
@@ -550,7 +551,9 @@ def train_lbfgs(
         progress.loss_curve.append(float(result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
     params = unpack(result.x, shapes, dtype)
-    return params[:L], params[L:], result.status != 1
+    converged = result.status in (0, 99)  # 99: a callback raised StopIteration
+    stop = None if converged else (result.status, result.message.rstrip(": "))
+    return params[:L], params[L:], stop
 
 
 def all_finite(loss, params):

@@ -323,6 +323,49 @@ def test_lbfgs_has_no_partial_fit_and_records_losses(small, Estimator):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_lbfgs_says_which_budget_ran_out(small, Estimator):
+    X, y = small
+    est = Estimator(solver="lbfgs", max_iter=3)
+    with pytest.warns(ConvergenceWarning, match=r"after 3 iterations .*max_iter \(it"):
+        est.fit(X, y)
+    est.set_params(warm_start=True)  # counted from this call, not from the first
+    with pytest.warns(ConvergenceWarning, match=r"after 3 iterations .*max_iter \(it"):
+        est.fit(X, y)
+    if Estimator is SigmoidMLPClassifier:
+        est = Estimator(solver="lbfgs", max_iter=200, max_fun=5)
+        with pytest.warns(ConvergenceWarning, match=r"Increase max_fun \(it is 5\)"):
+            est.fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_lbfgs_failed_line_search_is_a_convergence_warning(small, Estimator):
+    X, y = small
+    with pytest.warns(ConvergenceWarning, match="ABNORMAL.*Scale the inputs"):
+        Estimator(solver="lbfgs").fit(X * 1e30, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_starts_an_optimizer_of_the_solver_it_is_given(small, Estimator):
+    # After L-BFGS there is no optimizer state to continue; after a change of
+    # solver, the old state belongs to another method.
+    X, y = small
+    gd = "sgd" if Estimator is SigmoidMLPClassifier else "gd"
+    est = Estimator(solver="lbfgs", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    est.set_params(solver=gd).partial_fit(X, y)
+    assert type(est._optimizer).__name__ == "GradientDescent"
+    assert est.n_iter_ == 6
+    est.set_params(solver="adam", learning_rate_init=0.05).partial_fit(X, y)
+    assert type(est._optimizer).__name__ == "Adam"
+    assert est._optimizer.learning_rate_init == 0.05
+    est.set_params(learning_rate_init=0.5).partial_fit(X, y)  # continued, as it was
+    assert est._optimizer.learning_rate_init == 0.05
+    assert est._optimizer.t > 1
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_class_weight_dict_equals_sample_weight(small, Estimator):
     X, y = small
     kw = dict(batch_size=None, max_iter=10, random_state=0)
