@@ -370,8 +370,8 @@ def _store(est, classes, coefs, intercepts, progress, optimizer):
     est._optimizer = optimizer
 
 
-def output_activations(est, X):
-    """a[L] for the rows of X, computed in the dtype of the fitted weights.
+def output_activations(est, X, pre_activation=False):
+    """a[L] (or z[L]) for the rows of X, computed in the dtype of the fitted weights.
 
     X is checked for NaN and infinity as ``validate_data`` does (same check, same
     message, and not at all under ``sklearn.config_context(assume_finite=True)``),
@@ -396,7 +396,9 @@ def output_activations(est, X):
             assert_all_finite(chunk, input_name="X", estimator_name=name)
 
     with RowWorkers() as workers:
-        return network_outputs(X, coefs, intercepts, workers, check=check)
+        return network_outputs(
+            X, coefs, intercepts, workers, check=check, pre_activation=pre_activation
+        )
 
 
 def probabilities(A):

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from ._base import fit_network, keep_state_on_error, output_activations, probabilities
 from ._callbacks import with_callbacks
 from ._persistence import object_state, plain_state
+from ._training import predicted_indices
 
 
 def _gradient_solver(est):
@@ -122,6 +123,10 @@ class SigmoidNetworkMixin:
     def predict(self, X):
         """Predict the class of the most activated output unit.
 
+        It is the unit of the largest pre-activation z[L] (for two classes, the
+        second where z[L] > 0), which also decides between units that saturate
+        together, whose activations and probabilities are then equal.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -132,8 +137,8 @@ class SigmoidNetworkMixin:
         ndarray of shape (n_samples,)
             Predicted labels.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        Z = output_activations(self, X, pre_activation=True)
+        return self.classes_[predicted_indices(Z, threshold=0.0)]
 
     def __getstate__(self):
         # The state that continues training is saved as plain values, so that a

@@ -169,6 +169,35 @@ def forward(X, coefs, intercepts, out=None):
     return activations
 
 
+def output_pre_activation(X, coefs, intercepts):
+    """z[L] = a[L-1] W[L]^T + b[L], the output units' pre-activations, not clipped.
+
+    The sigmoid is increasing, so the largest z[L] is the most activated output unit;
+    but where a[L] saturates at 1 - epsilon for several units, only z[L] still tells
+    which answers more strongly. A NaN (from inf - inf on huge inputs) becomes -inf,
+    a unit that is off, as in :func:`forward`.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n[0])
+        Input batch a[0].
+    coefs, intercepts : list of ndarray
+        Parameters as returned by :func:`init_parameters`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n[L])
+        z[L].
+    """
+    A = forward(X, coefs[:-1], intercepts[:-1])[-1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = _matmul(A, coefs[-1], None)
+        Z += intercepts[-1]
+    if Z.size and np.isnan(Z.min()):
+        np.copyto(Z, -np.inf, where=np.isnan(Z))
+    return Z
+
+
 def penalty(coefs, alpha, m):
     """L2 penalty alpha / (2m) sum_l ||W[l]||^2 (biases are not penalised)."""
     if not alpha:

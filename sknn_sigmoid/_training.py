@@ -22,6 +22,7 @@ from ._network import (
     deltas,
     forward,
     objective,
+    output_pre_activation,
     pack,
     unpack,
     weight_gradient,
@@ -67,13 +68,15 @@ class Validation:
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
 
 
-def output_activations(X, coefs, intercepts, workers, check=None):
+def output_activations(X, coefs, intercepts, workers, check=None, pre_activation=False):
     """a[L] for every row of X, computed chunk by chunk on the worker threads.
 
     ``check``, if given, is called on each chunk of rows just before it goes through
     the network (to raise on bad input while the chunk is read anyway, rather than
-    in a pass of its own over the whole of X).
+    in a pass of its own over the whole of X). With ``pre_activation``, the output
+    layer's z[L] instead (:func:`~sknn_sigmoid._network.output_pre_activation`).
     """
+    network = output_pre_activation if pre_activation else _output_activation
     n = X.shape[0]
     out = np.empty((n, coefs[-1].shape[1]), coefs[-1].dtype)
     chunks = [
@@ -85,20 +88,25 @@ def output_activations(X, coefs, intercepts, workers, check=None):
         chunk = X[rows]
         if check is not None:
             check(chunk)
-        out[rows] = forward(chunk, coefs, intercepts)[-1]
+        out[rows] = network(chunk, coefs, intercepts)
 
     workers.map(compute, chunks)
     return out
 
 
-def predicted_indices(A):
+def _output_activation(X, coefs, intercepts):
+    return forward(X, coefs, intercepts)[-1]
+
+
+def predicted_indices(A, threshold=0.5):
     """Index of the predicted class from output activations (or one-hot targets).
 
-    With one output unit (two classes) the class is 1 where a > 0.5; with several, it is
-    the most activated unit.
+    With one output unit (two classes) the class is 1 where a > ``threshold`` (0.5
+    for activations, 0 for pre-activations z[L]); with several, it is the most
+    activated unit.
     """
     if A.shape[1] == 1:
-        return (A[:, 0] > 0.5).astype(np.intp)
+        return (A[:, 0] > threshold).astype(np.intp)
     return np.argmax(A, axis=1)
 
 

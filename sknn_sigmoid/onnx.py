@@ -18,7 +18,10 @@ the fitted weights (the input is cast to it when it differs):
 * one output unit a (two classes): the probabilities [1 - a, a] (Sub, Concat);
   several: the activations, floored at the dtype's smallest normal number (Max),
   divided by their row sum (ReduceSum, Div);
-* the label: the class of the largest probability (ArgMax, Gather).
+* the label, as ``predict``: the class of the largest output pre-activation z before
+  the clip (ArgMax; a NaN, from inf - inf on huge inputs, counts as -inf: IsNaN,
+  Where), which also decides between output units that saturate together; for two
+  classes, the second where z > 0 (Greater, Cast); then Gather.
 
 The probabilities come out in the dtype of the input, the labels as int64 (integer
 or boolean classes) or strings. Needs the ``onnx`` extra: ``pip install
@@ -138,13 +141,17 @@ def convert_sigmoid_network(scope, operator, container):
         OnnxDiv,
         OnnxExp,
         OnnxGather,
+        OnnxGreater,
         OnnxIdentity,
+        OnnxIsNaN,
         OnnxMatMul,
         OnnxMax,
         OnnxNeg,
         OnnxReciprocal,
         OnnxReduceSumApi11,
+        OnnxReshape,
         OnnxSub,
+        OnnxWhere,
     )
     from skl2onnx.common.data_types import guess_numpy_type
     from skl2onnx.common.utils_classifier import get_label_classes
@@ -163,8 +170,8 @@ def convert_sigmoid_network(scope, operator, container):
     low, high = np.array(-bound, dtype=dtype), np.array(bound, dtype=dtype)
     one = np.array([1], dtype=dtype)
     for W, b in zip(coefs, intercepts):
-        Z = OnnxAdd(OnnxMatMul(A, W, op_version=opv), b, op_version=opv)
-        Z = OnnxClip(Z, low, high, op_version=opv)
+        Z_raw = OnnxAdd(OnnxMatMul(A, W, op_version=opv), b, op_version=opv)
+        Z = OnnxClip(Z_raw, low, high, op_version=opv)
         # sigmoid(z) = 1 / (1 + exp(-z)), accurate to a few ulps relative to a
         # (ONNX Runtime's Sigmoid kernel is accurate only to ~1e-7 absolute, and
         # normalising small output activations needs them accurate relatively);
@@ -180,7 +187,20 @@ def convert_sigmoid_network(scope, operator, container):
         total = OnnxReduceSumApi11(A, axes=[1], keepdims=1, op_version=opv)
         P = OnnxDiv(A, total, op_version=opv)
 
-    index = OnnxArgMax(P, axis=1, keepdims=0, op_version=opv)
+    # The label, as predict: from the last layer's z before the clip.
+    if coefs[-1].shape[1] == 1:
+        zero = np.array([0], dtype=dtype)
+        positive = OnnxGreater(Z_raw, zero, op_version=opv)
+        index = OnnxCast(
+            OnnxReshape(positive, np.array([-1], dtype=np.int64), op_version=opv),
+            to=np_dtype_to_tensor_dtype(np.dtype(np.int64)),
+            op_version=opv,
+        )
+    else:
+        minus_inf = np.array([-np.inf], dtype=dtype)
+        isnan = OnnxIsNaN(Z_raw, op_version=opv)
+        Z_raw = OnnxWhere(isnan, minus_inf, Z_raw, op_version=opv)
+        index = OnnxArgMax(Z_raw, axis=1, keepdims=0, op_version=opv)
     classes = _label_constant(get_label_classes(scope, est))
     labels = OnnxGather(
         classes, index, axis=0, op_version=opv, output_names=operator.outputs[:1]

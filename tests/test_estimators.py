@@ -70,6 +70,34 @@ def test_predict_proba_sums_to_one_and_agrees_with_predict(digits, Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_classes", [2, 3])
+def test_predict_is_the_largest_output_pre_activation_even_when_saturated(
+    Estimator, dtype, n_classes
+):
+    # Output weights 500 times larger, and inputs off the training range, saturate
+    # several output units at once: their activations (and probabilities) are equal,
+    # and only z[L] tells them apart.
+    X, y = make_blobs(300, n_features=4, centers=n_classes, random_state=0)
+    X = MinMaxScaler().fit_transform(X).astype(dtype)
+    est = Estimator(random_state=0, max_iter=20).fit(X, y)
+    X = np.random.default_rng(0).uniform(-1, 2, X.shape).astype(dtype)
+    if Estimator is SigmoidMLPClassifier:
+        est.coefs_[-1] *= 500
+        est.intercepts_[-1] *= 500
+        Z = est.forward(X)[-2] @ est.coefs_[-1] + est.intercepts_[-1]
+    else:
+        est.coef_ *= 500
+        est.intercept_ *= 500
+        Z = est.decision_function(X).reshape(len(X), -1)
+    expected = (Z[:, 0] > 0).astype(int) if n_classes == 2 else Z.argmax(axis=1)
+    proba = est.predict_proba(X)
+    if n_classes > 2:  # some rows do tie
+        assert np.sum((proba == proba.max(axis=1, keepdims=True)).sum(axis=1) > 1)
+    assert_array_equal(est.predict(X), est.classes_[expected])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [2, 3])
 def test_predict_log_proba_is_the_finite_log_of_predict_proba(
     Estimator, dtype, n_classes
 ):
