@@ -301,6 +301,13 @@ def _split_validation(est, X, Y, w, rng):
             rows, test_size=est.validation_fraction, random_state=rng
         )
     train_rows.sort()
+    for part, rows in (("training", train_rows), ("validation", val_rows)):
+        if not np.any(w[rows] > 0):
+            raise ValueError(
+                f"early_stopping: every sample of the {part} part of the split "
+                f"(validation_fraction={est.validation_fraction}) has weight zero. "
+                "Give more samples a positive weight, or set early_stopping=False."
+            )
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 

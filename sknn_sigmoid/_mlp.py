@@ -128,10 +128,11 @@ class SigmoidMLPClassifier(
     epsilon : float, default=1e-8
         Adam's guard against division by zero.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified), score it
-        after every epoch, stop when the score stops improving and keep the weights
-        of the best epoch. Used by ``fit`` with "sgd" or "adam"; ``partial_fit``
-        ignores it.
+        Hold out ``validation_fraction`` of the training data (stratified by class,
+        or at random if a class has too few samples to be split), score it after
+        every epoch, stop when the score stops improving and keep the weights of the
+        best epoch. Both parts need samples of positive weight. Used by ``fit`` with
+        "sgd" or "adam"; ``partial_fit`` ignores it.
     validation_fraction : float, default=0.1
         Share of the training data held out for ``early_stopping``, in (0, 1).
     shuffle : bool, default=True

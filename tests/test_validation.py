@@ -180,6 +180,28 @@ def test_bad_data_raises_and_keeps_fitted_model(data, fitted, Estimator, case):
         assert_unchanged(est, before, X, proba)
 
 
+def test_early_stopping_needs_weight_on_both_sides_of_the_split(data, fitted):
+    # One sample weighs anything: whichever part of the split goes without it would
+    # have a total weight of zero (a division by zero in scoring it, or no training).
+    X, y = data
+    w = np.zeros(len(y))
+    w[0] = 1.0
+    est = fitted[SigmoidMLPClassifier]
+    before, proba = snapshot(est), est.predict_proba(X)
+    parts = set()
+    try:
+        for seed in range(30):  # the split, and so the empty part, follows the seed
+            est.set_params(early_stopping=True, random_state=seed)
+            with pytest.raises(ValueError, match="early_stopping") as error:
+                est.fit(X, y, sample_weight=w)
+            assert "weight zero" in str(error.value)
+            parts.add(str(error.value).split(" part ")[0].split()[-1])
+            assert_unchanged(est, before, X, proba)
+    finally:
+        est.set_params(early_stopping=False, random_state=0)
+    assert parts == {"training", "validation"}
+
+
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
 def test_predict_with_wrong_number_of_features(data, fitted, Estimator):
     X, _ = data
