@@ -70,9 +70,11 @@ class _Schedule(_WorkArrays):
     def iteration_ends(self, time_step):
         """Update the learning rate after an epoch (``time_step`` samples seen)."""
         if self.schedule == "invscaling":
-            self.learning_rate = (
-                self.learning_rate_init / (time_step + 1) ** self.power_t
-            )
+            try:
+                decay = float(time_step + 1) ** self.power_t
+            except OverflowError:  # a large power_t: the rate is 0 to float precision
+                decay = math.inf
+            self.learning_rate = self.learning_rate_init / decay
 
     def trigger_stopping(self, verbose=False):
         """Decide whether to stop once training no longer improves.

@@ -173,7 +173,12 @@ def class_weights(class_weight, y, classes, incremental):
         raise ValueError(
             f"class_weight names labels that are not classes: {sorted(unknown)}."
         )
-    weights = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+    try:
+        weights = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"class_weight values must be numbers; got {class_weight!r}."
+        ) from None
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("class_weight values must be finite and non-negative.")
     return weights[np.searchsorted(classes, y)]
@@ -194,7 +199,14 @@ def check_classes(classes, estimator_name):
     classes = np.asarray(classes)
     if classes.ndim != 1:
         raise ValueError(f"classes must be 1-dimensional; got shape {classes.shape}.")
-    unique = np.unique(classes)
+    try:
+        unique = np.unique(classes)
+    except TypeError:  # labels that cannot be sorted together: 1 and "a", or None
+        raise TypeError(
+            f"classes must be all numbers or all strings; got {classes.tolist()!r}."
+        ) from None
+    if unique.dtype.kind in "fc" and np.isnan(unique).any():
+        raise ValueError(f"classes must not contain NaN; got {classes.tolist()!r}.")
     if len(unique) < 2:
         raise ValueError(
             f"{estimator_name} needs at least 2 classes; got {len(unique)} class."

@@ -422,6 +422,27 @@ def test_class_weight_with_unknown_label_is_refused(small, Estimator):
     X, y = small
     with pytest.raises(ValueError, match=r"not classes: \[7\]"):
         Estimator(class_weight={7: 2.0}).fit(X, y)
+    with pytest.raises(TypeError, match="class_weight values must be numbers"):
+        Estimator(class_weight={0: "heavy"}).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "classes, error, message",
+    [
+        (np.array([0, "a", 2], dtype=object), TypeError, "numbers or all strings"),
+        ([0, None, 2], TypeError, "all numbers or all strings"),
+        ([0.0, np.nan, 2.0], ValueError, "NaN"),
+    ],
+)
+def test_partial_fit_refuses_classes_that_are_no_labels(
+    small, Estimator, classes, error, message
+):
+    X, y = small
+    est = Estimator()
+    with pytest.raises(error, match=message):
+        est.partial_fit(X, y, classes=classes)
+    assert not hasattr(est, "classes_")
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -149,6 +149,14 @@ def test_invscaling_hand_computed():
     assert optimizer.learning_rate == pytest.approx(0.05, rel=1e-15)
 
 
+@pytest.mark.parametrize("power_t", [200, 200.0, 1e6])
+def test_invscaling_with_a_huge_power_decays_to_zero(power_t):
+    # (t + 1) ** power_t overflows a float: the rate is 0 to float precision.
+    opt = GradientDescent(make_params(), learning_rate="invscaling", power_t=power_t)
+    opt.iteration_ends(10**6)
+    assert opt.learning_rate == 0.0
+
+
 @pytest.mark.parametrize("schedule", ["constant", "adaptive"])
 def test_other_schedules_keep_the_rate_at_epoch_end(schedule):
     optimizer = GradientDescent(
@@ -368,3 +376,26 @@ def test_a_step_taken_in_parts_equals_the_whole_step(name):
         np.testing.assert_array_equal(theta, theta_parted)
     if name == "adam":
         assert in_parts.t == whole.t == N_STEPS
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "adam"])
+def test_restoring_a_snapshot_undoes_the_steps_since(name):
+    grads = make_grads()
+    params = make_params()
+    optimizer = make_optimizers(params)[name]
+    optimizer.update_params(params, grads[0])
+    saved, kept = optimizer.snapshot(), copies(params)
+    with np.errstate(invalid="ignore"):  # Adam divides inf by inf
+        optimizer.update_params(params, [np.full_like(g, np.inf) for g in grads[1]])
+    assert not optimizer.is_finite()
+    optimizer.restore(saved)
+    for theta, theta_kept in zip(params, kept):
+        theta[...] = theta_kept
+    assert optimizer.is_finite()
+    twin = make_params()
+    twin_optimizer = make_optimizers(twin)[name]
+    twin_optimizer.update_params(twin, grads[0])
+    for g in grads[1:]:
+        optimizer.update_params(params, g)
+        twin_optimizer.update_params(twin, g)
+    assert_params_close(params, twin, rtol=0)
