@@ -400,7 +400,9 @@ def output_activations(est, X, pre_activation=False):
         name = type(est).__name__
 
         def check(chunk):
-            assert_all_finite(chunk, input_name="X", estimator_name=name)
+            # Its sum of huge values of both signs is inf - inf: no warning for that.
+            with np.errstate(over="ignore", invalid="ignore"):
+                assert_all_finite(chunk, input_name="X", estimator_name=name)
 
     with RowWorkers() as workers:
         return network_outputs(

@@ -217,7 +217,9 @@ class Adam(_Schedule):
         m, v = self.ms[i][part], self.vs[i][part]
         work = self._work_arrays[i][part]
         axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
-        axpy(1 - b2, np.square(g, out=work), scal(b2, v))  # v <- b2 v + (1-b2) g^2
+        with np.errstate(over="ignore"):  # an infinite v is caught as divergence
+            np.square(g, out=work)
+        axpy(1 - b2, work, scal(b2, v))  # v <- b2 v + (1 - b2) g^2
         np.sqrt(v, out=work)
         work += self.epsilon
         np.divide(m, work, out=work)
