@@ -143,7 +143,7 @@ def skip_foreign_members(app, what, name, obj, skip, options):
 def write_cli_help(app):
     """Write the ``--help`` of the command line and of each command to gen_modules/.
 
-    ``cli.rst`` includes these files, so the page always shows the real options.
+    ``api.rst`` includes these files, so the page always shows the real options.
     """
     out = DOCS / "gen_modules" / "cli"
     out.mkdir(parents=True, exist_ok=True)

@@ -126,10 +126,14 @@ class PeakMemory:
 
 CLASSES = np.arange(10)
 PASSES = 3
+# A constant rate: the default "adaptive" schedule counts every call of partial_fit
+# as an epoch, and the losses of different chunks differ by more than tol, so it
+# would take them for stalls and divide the rate by 5 again and again.
 PARAMS = dict(
     hidden_layer_sizes=(100,),
     solver="adam",
     learning_rate_init=0.01,
+    learning_rate="constant",
     batch_size=128,
     random_state=0,
 )
@@ -200,7 +204,8 @@ print(f"(peak memory above the start of each run, measured with {memory.method})
 # each) training takes about 8 MiB whether the file has 20,000 rows or 60,000, and
 # with 20,000-row chunks about 60 MiB, the size of one chunk. Loading the rows
 # whole takes memory in proportion to them (60 and 180 MiB), and so does a memmap
-# left open (180 MiB). The accuracy of training chunk by chunk is that of training
-# on the whole array: each pass still visits every row once.
+# left open (180 MiB). The accuracy of training chunk by chunk is within 0.1 point
+# of training on the whole array (96.6% on 60,000 rows): each pass still visits
+# every row once.
 
 workdir.cleanup()

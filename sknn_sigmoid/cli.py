@@ -21,7 +21,8 @@ Data
 ``--digits`` (the default) is scikit-learn's ``load_digits`` (1797 images of 8x8
 pixels), split by ``train_test_split(X, y, test_size=0.25, stratify=y,
 random_state=0)``: ``train`` trains on the first part and ``evaluate`` and ``plot``
-test on the second, so a model is never scored on the images it was trained on.
+test on the second, so a model is never scored on the images it was trained on
+(``demo`` splits with its ``--random-state`` in place of 0).
 ``--mnist DIR`` reads the four MNIST IDX files from DIR: the 60,000 training images
 and the 10,000 test images. ``--max-samples N`` keeps only the first N training and
 the first N test images, for quick runs.
@@ -33,14 +34,17 @@ estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of t
 training data (stratified), then runs epochs of ``partial_fit``; after each it
 prints the epoch, the training loss, the validation accuracy, the elapsed time and
 an estimate of the time left to stderr (``--quiet`` silences it). Training stops
-after ``--n-iter-no-change`` epochs without an improvement of ``--tol`` in the
-validation accuracy (in the training loss with ``--validation-fraction 0``) or after
+once more than ``--n-iter-no-change`` epochs in a row bring no improvement of
+``--tol`` in the validation accuracy (in the training loss with
+``--validation-fraction 0``), as the estimators' ``n_iter_no_change`` does, or after
 ``--max-iter`` epochs, and keeps the model of the best epoch. Ctrl-C stops training
 after the last completed epoch and keeps that model. The solver "lbfgs" trains with
 one call to ``fit`` on all the training data, without per-epoch progress.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
-1 (2 for a wrong command line, 130 for Ctrl-C outside training).
+1 (2 for a wrong command line, 130 for Ctrl-C outside training). The options are
+checked before any data are read: the estimators' parameters, ``--save`` and
+``--out``.
 
 Saved models are pickles (joblib): load only files you trust.
 """
@@ -63,6 +67,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
+from ._validation import validate_params
 
 PROG = "sknn-sigmoid"
 
@@ -214,11 +219,12 @@ def train_epochs(
 
     One call of ``partial_fit`` is one epoch; the optimizer state carries over from
     call to call. ``validation_fraction`` of the data (stratified) is held out and
-    scored after every epoch; training stops after ``n_iter_no_change`` epochs
-    without an improvement of ``tol`` in that score (in the training loss when
-    ``validation_fraction`` is 0) or after ``max_epochs`` epochs, and the model of
-    the best epoch is kept. ``max_epochs``, ``n_iter_no_change`` and ``tol``
-    default to the estimator's ``max_iter``, ``n_iter_no_change`` and ``tol``.
+    scored after every epoch; training stops once more than ``n_iter_no_change``
+    epochs in a row bring no improvement of ``tol`` in that score (in the training
+    loss when ``validation_fraction`` is 0), the estimators' own rule, or after
+    ``max_epochs`` epochs, and the model of the best epoch is kept. ``max_epochs``,
+    ``n_iter_no_change`` and ``tol`` default to the estimator's ``max_iter``,
+    ``n_iter_no_change`` and ``tol``.
 
     KeyboardInterrupt (Ctrl-C) ends training: the model of the last completed epoch
     is kept (an interrupted ``partial_fit`` leaves the estimator as it was).
@@ -282,7 +288,7 @@ def train_epochs(
             if report is not None:
                 report(epoch, loss, score)
             no_improvement = 0 if improved else no_improvement + 1
-            if no_improvement >= n_iter_no_change:
+            if no_improvement > n_iter_no_change:
                 stopped_early = True
                 break
     except KeyboardInterrupt:
@@ -347,14 +353,25 @@ def demo(
     -------
     list of dict
         One row per estimator: ``name``, ``accuracy``, ``fit_time``.
+
+    Raises
+    ------
+    CommandError
+        If ``max_iter``, ``max_samples`` or ``random_state`` is invalid, before any
+        data are read.
     """
-    data = load_data(mnist, max_samples, random_state=random_state)
-    print(data.description, file=out)
     params = {"random_state": random_state}
     if mnist is not None and max_iter is None:
         max_iter = DEMO_MNIST_MAX_ITER
     if max_iter is not None:
+        if max_iter < 1:
+            raise CommandError(f"--max-iter must be at least 1; got {max_iter}.")
         params["max_iter"] = max_iter
+    estimators = (SigmoidMLPClassifier(**params), OneVsRestLogistic(**params))
+    for estimator in estimators:
+        _check_params(estimator)
+    data = load_data(mnist, max_samples, random_state=random_state)
+    print(data.description, file=out)
     if mnist is not None:
         print(
             f"each estimator: at most {max_iter} epochs of partial_fit on all the "
@@ -363,7 +380,7 @@ def demo(
         )
     print(f"{'estimator':<24}{'test accuracy':>15}{'fit time (s)':>15}", file=out)
     rows = []
-    for estimator in (SigmoidMLPClassifier(**params), OneVsRestLogistic(**params)):
+    for estimator in estimators:
         name = type(estimator).__name__
         if mnist is None:
             model = make_pipeline(MinMaxScaler(), estimator)
@@ -434,6 +451,33 @@ def make_estimator(args):
     return cls(**params)
 
 
+def _check_params(estimator):
+    """Check the parameters of ``estimator`` as its ``fit`` would, without data.
+
+    Raises
+    ------
+    CommandError
+        With the estimator's message, if a parameter is invalid.
+    """
+    try:
+        validate_params(estimator, estimator._parameter_constraints)
+    except (TypeError, ValueError) as exc:
+        raise CommandError(_one_line(exc)) from exc
+
+
+def _check_save_path(path):
+    """Check that ``train --save`` can write a file at ``path``."""
+    path = Path(path)
+    if path.is_dir():
+        raise CommandError(
+            f"cannot save to {path}: it is a directory; --save takes the path of a "
+            "file."
+        )
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise CommandError(f"cannot save to {path}: no directory {directory}.")
+
+
 def _describe(estimator):
     """The class and the parameters that differ from the defaults, in one line."""
     defaults = type(estimator)().get_params()
@@ -460,10 +504,9 @@ def _run_train(args, out, err):
     for option, value in epochs.items():
         if value < 1:
             raise CommandError(f"--{option} must be at least 1; got {value}.")
+    _check_params(estimator)
     if args.save is not None:
-        directory = Path(args.save).resolve().parent
-        if not directory.is_dir():
-            raise CommandError(f"cannot save to {args.save}: no directory {directory}.")
+        _check_save_path(args.save)
     data = _data_from_args(args)
     print(f"data: {data.description}", file=out)
     print(f"estimator: MinMaxScaler + {_describe(estimator)}", file=out)
@@ -609,14 +652,17 @@ def _run_plot(args, out, err):
 
     from .inspection import ActivationsDisplay, LossCurveDisplay, WeightImagesDisplay
 
+    out_dir = Path(args.out)
+    _check_out_dir(out_dir)
+    if args.index < 0:
+        raise CommandError(f"--index must be at least 0; got {args.index}.")
     model = load_model(args.model)
     data = _data_from_args(args, train=False)
-    if not 0 <= args.index < len(data.X_test):
+    if args.index >= len(data.X_test):
         raise CommandError(
             f"--index must be in [0, {len(data.X_test)}); got {args.index}."
         )
     _predict(model, args.model, data)  # check that model and data fit together
-    out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(args.model).stem
     x = data.X_test[args.index]
@@ -636,6 +682,18 @@ def _run_plot(args, out, err):
             plt.close(figure)
         print(path, file=out)
     return 0
+
+
+def _check_out_dir(path):
+    """Check that ``plot --out`` names a directory, or one that can be created."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or existing.is_dir():
+        return
+    what = "a file" if existing.is_file() else "not a directory"
+    where = f"{path}, which is" if existing == path else f"{path}, inside {existing},"
+    raise CommandError(
+        f"--out must be a directory (created if missing); got {where} {what}."
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -662,15 +720,21 @@ def _batch_size(text):
         ) from None
 
 
-def _add_data_options(parser):
+def _add_data_options(parser, seed_option=None):
+    """Add ``--digits``, ``--mnist`` and ``--max-samples`` to ``parser``.
+
+    The digits are split with ``random_state=0``, or with the value of the option
+    ``seed_option`` when it is given.
+    """
+    seed = "0)" if seed_option is None else f"N), N being {seed_option}"
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--digits",
         dest="mnist",
         action="store_const",
         const=None,
-        help="scikit-learn's load_digits, split by train_test_split(test_size=0.25, "
-        "stratify=y, random_state=0) (the default)",
+        help="scikit-learn's load_digits (the default), split by "
+        f"train_test_split(test_size=0.25, stratify=y, random_state={seed}",
     )
     group.add_argument(
         "--mnist",
@@ -741,7 +805,7 @@ def build_parser():
         metavar="N",
         help=f"epochs per estimator (MNIST default: {DEMO_MNIST_MAX_ITER})",
     )
-    _add_data_options(demo_parser)
+    _add_data_options(demo_parser, seed_option="--random-state")
     _add_quiet(demo_parser)
 
     train = commands.add_parser(
@@ -794,7 +858,7 @@ def build_parser():
         "--n-iter-no-change",
         type=int,
         metavar="N",
-        help="stop after N epochs without improvement",
+        help="stop once more than N epochs in a row bring no improvement of --tol",
     )
     hyper.add_argument(
         "--random-state",

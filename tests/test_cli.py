@@ -15,8 +15,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
-from sknn_sigmoid.cli import demo, main
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, cli
+from sknn_sigmoid.cli import CommandError, demo, main
 
 # The MNIST IDX files sit in the ``shared`` folder beside the repository.
 MNIST_DIR = Path(
@@ -310,6 +310,118 @@ def test_errors_print_one_line_and_exit_non_zero(capsys, tmp_path, argv, message
     assert status == 1
     assert_one_line_error(status, err)
     assert message in err
+
+
+@pytest.fixture
+def data_reads(monkeypatch):
+    """Record the command line's reads of data, and make each one fail."""
+    reads = []
+
+    def load_data(*args, **kwargs):
+        reads.append((args, kwargs))
+        raise CommandError("this test reads no data")
+
+    monkeypatch.setattr(cli, "load_data", load_data)
+    return reads
+
+
+def _with_matplotlib(*values):
+    return pytest.param(*values, marks=needs_matplotlib)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--alpha", "-1"], "The 'alpha' parameter of SigmoidMLPClassifier"),
+        (["train", "--learning-rate-init", "0"], "'learning_rate_init' parameter"),
+        (["train", "--batch-size", "0"], "'batch_size' parameter"),
+        (["train", "--hidden-layer-sizes", "0"], "'hidden_layer_sizes' parameter"),
+        (["train", "--tol", "-1"], "'tol' parameter"),
+        (
+            ["train", "--estimator", "logistic", "--momentum", "1.5"],
+            "The 'momentum' parameter of OneVsRestLogistic",
+        ),
+        (["train", "--save", "{tmp}"], "it is a directory; --save takes the path"),
+        (["train", "--save", "{tmp}/file/m.joblib"], "no directory {tmp}/file."),
+        (["train", "--save", "{tmp}/no/such/dir/m.joblib"], "no directory"),
+        (["demo", "--max-iter", "0"], "--max-iter must be at least 1; got 0."),
+        (["demo", "--mnist", "{tmp}", "--max-iter", "0"], "--max-iter must be at"),
+        _with_matplotlib(
+            ["plot", "{model}", "--out", "{tmp}/file"],
+            "--out must be a directory (created if missing); got {tmp}/file, which "
+            "is a file.",
+        ),
+        _with_matplotlib(
+            ["plot", "{model}", "--out", "{tmp}/file/pictures"],
+            "got {tmp}/file/pictures, inside {tmp}/file, a file.",
+        ),
+        _with_matplotlib(
+            ["plot", "{model}", "--index", "-1"], "--index must be at least 0; got -1."
+        ),
+    ],
+)
+def test_bad_options_are_reported_before_any_data_are_read(
+    saved_mlp, capsys, tmp_path, data_reads, argv, message
+):
+    (tmp_path / "file").write_text("not a directory")
+    names = {"tmp": tmp_path, "model": saved_mlp[0]}
+    argv = [arg.format(**names) for arg in argv]
+    status, out, err = run(capsys, *argv)
+    assert status == 1
+    assert_one_line_error(status, err)
+    assert message.format(**names) in err
+    assert out == ""
+    assert data_reads == []
+
+
+def test_plot_out_must_be_a_directory(saved_mlp, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("o.txt").write_text("")
+    status, _, err = run(capsys, "plot", saved_mlp[0], "--out", "o.txt")
+    assert_one_line_error(status, err)
+    assert "--out must be a directory" in err and "o.txt, which is a file" in err
+    assert Path("o.txt").read_text() == ""
+
+
+def test_n_iter_no_change_counts_as_the_estimators_do(capsys):
+    # Only the first epoch improves by tol: the estimator stops once more than
+    # n_iter_no_change=2 epochs brought no improvement, after epoch 4.
+    X, y = load_digits(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    estimator = SigmoidMLPClassifier(
+        learning_rate="constant", tol=100, n_iter_no_change=2, random_state=0
+    ).fit(X_train / 16, y_train)
+    assert estimator.n_iter_ == 4
+    for tol in (["--tol", "100", "--validation-fraction", "0"], ["--tol", "2"]):
+        status, out, err = run(
+            capsys, "train", *tol, "--n-iter-no-change", "2", "--max-iter", "20", "-q"
+        )
+        assert status == 0, err
+        assert "epochs: 4 (stopped by no improvement)" in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "stop once more than N epochs in a row bring no improvement" in help_text
+
+
+def _help(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_digits_help_names_the_seed_of_the_split(capsys, data_reads):
+    assert "stratify=y, random_state=N), N being --random-state" in _help(
+        capsys, "demo"
+    )
+    for command in ("train", "evaluate", "plot"):
+        assert "stratify=y, random_state=0)" in _help(capsys, command)
+    # What the help says: demo splits the digits with its --random-state.
+    run(capsys, "demo", "--random-state", "7")
+    assert data_reads[0][1]["random_state"] == 7
 
 
 def test_model_and_data_that_do_not_fit_together(saved_mlp, capsys, tmp_path):

@@ -233,7 +233,7 @@ def test_learning_rate_infinity_is_a_divergence_error(capsys, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["demo", "--max-iter", "0"], "'max_iter' parameter"),
+        (["demo", "--max-iter", "0"], "--max-iter must be at least 1"),
         (["demo", "--max-samples", "0"], "--max-samples"),
         (["demo", "--mnist", "{tmp}/nowhere"], "MNIST directory not found"),
         (["demo", "--mnist", "{tmp}/a-file"], "MNIST directory not found"),
