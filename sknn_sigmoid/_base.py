@@ -42,6 +42,7 @@ from ._validation import (
     check_classes,
     check_sample_weight,
     check_targets,
+    check_total_weight,
     class_weights,
     validate_params,
     warn,
@@ -154,9 +155,11 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     by_class = class_weights(est.class_weight, y, classes_, incremental)
     if by_class is not None:
-        w *= by_class.astype(w.dtype)
+        with np.errstate(over="ignore"):
+            w *= by_class.astype(w.dtype)
         if not np.any(w > 0):
             raise ValueError("The class and sample weights are all zero.")
+    check_total_weight(w)
     rng = check_random_state(est.random_state)
 
     layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]

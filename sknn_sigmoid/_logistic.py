@@ -128,7 +128,7 @@ class OneVsRestLogistic(
     """
 
     _parameter_constraints = {
-        "alpha": v.real(0),
+        "alpha": v.real(0, finite=True),
         "class_weight": v.either(v.options("balanced", None), v.mapping),
         "solver": v.options("gd", "adam", "lbfgs"),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),

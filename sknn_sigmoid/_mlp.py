@@ -214,7 +214,7 @@ class SigmoidMLPClassifier(
         "init": v.options("glorot_uniform", "normal", "scaled_normal"),
         "class_weight": v.either(v.options("balanced", None), v.mapping),
         "solver": v.options("adam", "sgd", "lbfgs"),
-        "alpha": v.real(0),
+        "alpha": v.real(0, finite=True),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
         "learning_rate": v.options("constant", "invscaling", "adaptive"),
         "learning_rate_init": v.real(0, closed="neither"),

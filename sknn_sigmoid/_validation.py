@@ -15,17 +15,20 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 
-def real(low=None, high=None, *, closed="both"):
-    """A real number in an interval closed on "both", "left", "right" or "neither"."""
+def real(low=None, high=None, *, closed="both", finite=False):
+    """A real number in an interval closed on "both", "left", "right" or "neither"
+    (and not infinite, if ``finite``)."""
     left, right = closed in ("both", "left"), closed in ("both", "right")
-    expected = _describe("a float", low, high, left, right)
+    expected = _describe(
+        "a finite float" if finite else "a float", low, high, left, right
+    )
 
     def check(value):
         if not _is_number(value, numbers.Real):
             return TypeError, expected
         too_low = low is not None and (value < low or (value == low and not left))
         too_high = high is not None and (value > high or (value == high and not right))
-        if too_low or too_high or np.isnan(value):
+        if too_low or too_high or np.isnan(value) or (finite and np.isinf(value)):
             return ValueError, expected
         return None
 
@@ -139,13 +142,19 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     w = np.asarray(sample_weight)
     if w.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must be numeric; got dtype {w.dtype}.")
-    w = w.astype(dtype, copy=True)
     if w.ndim != 1 or w.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight.shape == {w.shape}, expected ({n_samples},) to match X."
         )
     if not np.all(np.isfinite(w)):
         raise ValueError("sample_weight must be finite; it contains NaN or inf.")
+    with np.errstate(over="ignore"):
+        w = w.astype(dtype, copy=True)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(
+            f"sample_weight has values too large for {np.dtype(dtype)}, the dtype of "
+            f"X (at most {np.finfo(dtype).max:.3g}); scale the weights down."
+        )
     if np.any(w < 0):
         raise ValueError("Negative values in sample_weight are not allowed.")
     if not np.any(w > 0):
@@ -182,6 +191,20 @@ def class_weights(class_weight, y, classes, incremental):
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("class_weight values must be finite and non-negative.")
     return weights[np.searchsorted(classes, y)]
+
+
+def check_total_weight(w):
+    """Check that the weights (sample times class weights) sum to a finite number.
+
+    The loss is normalised by that sum; an infinite one would stall training.
+    """
+    with np.errstate(over="ignore"):
+        total = np.sum(w, dtype=np.float64)
+    if not np.isfinite(total) or not np.all(np.isfinite(w)):
+        raise ValueError(
+            "The sample weights (times the class weights) sum to more than the "
+            "largest float; scale them down."
+        )
 
 
 def check_targets(y):

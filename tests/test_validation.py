@@ -20,6 +20,7 @@ from sknn_sigmoid._parallel import PREDICT_CHUNK_ROWS
 SHARED_BAD_PARAMS = [
     ("alpha", -1.0, ValueError),
     ("alpha", "big", TypeError),
+    ("alpha", float("inf"), ValueError),
     ("batch_size", 0, ValueError),
     ("batch_size", 2.5, ValueError),
     ("batch_size", "all", ValueError),
@@ -156,6 +157,7 @@ def bad_data(X, y):
         "negative_weight": ((X, y), {"sw": -np.ones(len(y))}, ValueError, "Negative"),
         "zero_weights": ((X, y), {"sw": np.zeros(len(y))}, ValueError, "zero"),
         "nan_weight": ((X, y), {"sw": np.full(len(y), np.nan)}, ValueError, "finite"),
+        "huge_weights": ((X, y), {"sw": np.full(len(y), 1e308)}, ValueError, "sum to"),
         "short_weights": ((X, y), {"sw": np.ones(3)}, ValueError, "sample_weight"),
         "unseen_label": ((X, np.where(y == 0, 9, y)), {"warm": True}, ValueError, "9"),
     }
@@ -200,6 +202,19 @@ def test_early_stopping_needs_weight_on_both_sides_of_the_split(data, fitted):
     finally:
         est.set_params(early_stopping=False, random_state=0)
     assert parts == {"training", "validation"}
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_weights_too_large_for_float32_inputs_are_named(data, Estimator):
+    X, y = data
+    est = Estimator(max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy cast warning either
+        with pytest.raises(ValueError, match="too large for float32"):
+            est.fit(X.astype(np.float32), y, sample_weight=np.full(len(y), 1e300))
+        with pytest.raises(ValueError, match="sum to more than the largest float"):
+            est.set_params(class_weight={y[0]: 1e308}).fit(X, y)
+    assert not hasattr(est, "classes_")
 
 
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
