@@ -101,9 +101,10 @@ class SigmoidMLPClassifier(
         ``n_iter_no_change`` epochs, and stops training once the rate is at most
         1e-6. "constant" stops at the first such stall. A large rate first and a
         smaller one once it stalls gives both quick progress and a precise end.
-        ``partial_fit`` counts each call as an epoch: over chunks of different
-        data, whose losses differ by more than ``tol``, "adaptive" would lower the
-        rate again and again, so use "constant" (or "invscaling") there.
+        ``partial_fit`` counts each call as an epoch: over small chunks of data,
+        whose losses differ from chunk to chunk by more than ``tol``, "adaptive"
+        takes the differences for stalls and lowers the rate again and again; use
+        "constant" (or "invscaling") there.
     learning_rate_init : float, default=0.01
         The initial step size eta (``solver`` "sgd" or "adam"). With Adam on
         min-max-scaled inputs, 0.01 converges in fewer epochs than scikit-learn's
