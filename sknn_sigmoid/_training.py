@@ -358,7 +358,7 @@ class StoppingRule:
     def update(self, progress, loss, validation_score, params):
         """Record an epoch's figures; return True once training stopped improving."""
         if validation_score is None:
-            improved = loss < progress.best_loss - self.tol
+            improved = loss <= progress.best_loss - self.tol
             progress.best_loss = min(progress.best_loss, loss)
         else:
             improved = validation_score >= progress.best_validation_score + self.tol

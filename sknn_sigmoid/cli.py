@@ -276,7 +276,7 @@ def train_epochs(
             loss = estimator.loss_
             if X_val is None:
                 score = None
-                improved = loss < best_loss - tol
+                improved = loss <= best_loss - tol
                 best_loss = min(best_loss, loss)
             else:
                 score = estimator.score(X_val, y_val)

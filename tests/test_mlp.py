@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
@@ -145,6 +146,25 @@ def test_stops_when_the_loss_stops_falling(data):
     # The first epoch improves on an infinite best loss; no later epoch can improve
     # it by 10, and training stops once more than n_iter_no_change epochs have not.
     assert est.n_iter_ == 1 + 3
+
+
+def test_a_loss_that_stays_put_improves_on_itself_with_tol_0(data):
+    # As scikit-learn's rule: an epoch improves when loss <= best_loss - tol. A step
+    # of 1e-300 leaves the loss exactly where it was, which tol=0 counts as improving.
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="sgd",
+        batch_size=None,
+        learning_rate_init=1e-300,
+        tol=0.0,
+        n_iter_no_change=2,
+        max_iter=10,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+        est.fit(X, y)
+    assert len(set(est.loss_curve_)) == 1
+    assert est.n_iter_ == 10
 
 
 def test_adaptive_learning_rate_divides_by_five(data):
