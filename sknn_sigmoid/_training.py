@@ -37,8 +37,9 @@ class Progress:
 
     Attributes mirror scikit-learn's ``MLPClassifier``: ``n_iter`` epochs done, ``t``
     samples seen, the training ``loss_curve``, the ``validation_scores`` and
-    ``validation_loss_curve`` when a validation set is held out, and the best values
-    seen with the number of epochs since the last improvement.
+    ``validation_loss_curve`` when a validation set is held out (with the
+    ``validation_epochs`` they were recorded at, counted from 1 as ``n_iter``), and
+    the best values seen with the number of epochs since the last improvement.
     """
 
     n_iter: int = 0
@@ -47,6 +48,7 @@ class Progress:
     best_loss: float = np.inf
     validation_scores: list = field(default_factory=list)
     validation_loss_curve: list = field(default_factory=list)
+    validation_epochs: list = field(default_factory=list)
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_params: list = None
@@ -466,6 +468,7 @@ def train_stochastic(
             )
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
+            progress.validation_epochs.append(progress.n_iter)
         if verbose:
             _report(progress, epoch_loss, score)
         if callbacks is not None and callbacks.epoch_ends(coefs, intercepts, progress):

@@ -19,6 +19,7 @@ it is imported only when something is drawn, so this module imports without it.
 """
 
 import math
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -270,6 +271,12 @@ class WeightImagesDisplay:
         display : WeightImagesDisplay
             The plotted display.
         """
+        if max_images is not None and (
+            isinstance(max_images, bool)
+            or not isinstance(max_images, numbers.Integral)
+            or max_images < 1
+        ):
+            raise ValueError(f"max_images must be a positive int; got {max_images!r}.")
         preprocessing, network = _network(estimator)
         if isinstance(network, OneVsRestLogistic):
             weights = network.coef_
@@ -349,6 +356,10 @@ class LossCurveDisplay:
         The loss on held-out data after every epoch (``validation_loss_curve_``).
     validation_scores : array-like of shape (n_epochs,), default=None
         The accuracy on held-out data after every epoch (``validation_scores_``).
+    validation_epochs : array-like of shape (n_validation,), default=None
+        The epochs, counted from 1 as for ``loss_curve``, at which the validation
+        curves were recorded (early stopping records them in ``fit`` only, not in
+        ``partial_fit``); None takes them to be the last epochs of ``loss_curve``.
 
     Attributes
     ----------
@@ -376,10 +387,17 @@ class LossCurveDisplay:
     ['loss', 'validation_loss', 'validation_score']
     """
 
-    def __init__(self, loss_curve, validation_loss_curve=None, validation_scores=None):
+    def __init__(
+        self,
+        loss_curve,
+        validation_loss_curve=None,
+        validation_scores=None,
+        validation_epochs=None,
+    ):
         self.loss_curve = loss_curve
         self.validation_loss_curve = validation_loss_curve
         self.validation_scores = validation_scores
+        self.validation_epochs = validation_epochs
 
     def plot(self, ax=None, *, label=None, curves=None, score_ax=None):
         """Draw the curves.
@@ -408,9 +426,14 @@ default=None
         curves = self._curves_to_draw(curves)
         if ax is None:
             _, ax = plt.subplots(layout="constrained")
-        twin = "validation_score" in curves and len(curves) > 1
+        earlier_score_ax = _score_axes(ax, make=False)
+        # The score goes on the twin axes when a loss is drawn beside it, or when an
+        # earlier display on ax put its scores there: one scale for one quantity.
+        twin = "validation_score" in curves and (
+            len(curves) > 1 or earlier_score_ax is not None or score_ax is not None
+        )
         if twin and score_ax is None:
-            score_ax = _score_axes(ax)
+            score_ax = earlier_score_ax or _score_axes(ax)
         prefix = f"{label}: " if label else ""
         self.lines_, color = {}, None
         for name in curves:
@@ -418,20 +441,40 @@ default=None
             values = np.asarray(getattr(self, attribute), dtype=float)
             on = score_ax if twin and name == "validation_score" else ax
             style = style if len(curves) > 1 else "-"
-            epochs = np.arange(1, len(values) + 1)
             (line,) = on.plot(
-                epochs, values, style, color=color, label=prefix + description
+                self._epochs(name, len(values)),
+                values,
+                style,
+                color=color,
+                label=prefix + description,
             )
             color = line.get_color()
             self.lines_[name] = line
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss J" if curves != ["validation_score"] else "accuracy")
+        on_ax = [name for name in curves if not (twin and name == "validation_score")]
+        if on_ax:
+            ax.set_ylabel("accuracy" if on_ax == ["validation_score"] else "loss J")
         if twin:
             score_ax.set_ylabel("validation accuracy")
-        _legend(ax, score_ax if twin else None)
+        _legend(ax, score_ax if twin else earlier_score_ax)
         self.figure_, self.ax_ = ax.figure, ax
         self.score_ax_ = score_ax if twin else None
         return self
+
+    def _epochs(self, name, n_values):
+        """The epochs (from 1) at which the ``n_values`` values of a curve were
+        recorded."""
+        n_epochs = len(self.loss_curve) if self.loss_curve is not None else n_values
+        if name == "loss" or n_values == n_epochs:
+            return np.arange(1, n_values + 1)
+        if self.validation_epochs is not None:
+            if len(self.validation_epochs) != n_values:
+                raise ValueError(
+                    f"Got {len(self.validation_epochs)} validation_epochs for "
+                    f"{n_values} validation values."
+                )
+            return np.asarray(self.validation_epochs)
+        return np.arange(n_epochs - n_values + 1, n_epochs + 1)
 
     def _curves_to_draw(self, curves):
         recorded = [n for n, c in _CURVES.items() if getattr(self, c[0]) is not None]
@@ -465,20 +508,28 @@ default=None
             The plotted display.
         """
         _, network = _network(estimator)
+        scores = getattr(network, "validation_scores_", None)
+        epochs = getattr(getattr(network, "_progress", None), "validation_epochs", None)
+        if scores is None or not epochs or len(epochs) != len(scores):
+            epochs = None  # taken to be the last epochs
         return cls(
             network.loss_curve_,
             getattr(network, "validation_loss_curve_", None),
-            getattr(network, "validation_scores_", None),
+            scores,
+            epochs,
         ).plot(**kwargs)
 
 
-def _score_axes(ax):
-    """The twin axes for scores an earlier display made on ax, or a new one."""
+def _score_axes(ax, make=True):
+    """The twin axes for scores an earlier display made on ax, or a new one (None
+    if there is none and not ``make``)."""
     for other in ax.figure.axes:
         if other.get_label() == _SCORE_AX_LABEL and ax.get_shared_x_axes().joined(
             ax, other
         ):
             return other
+    if not make:
+        return None
     score_ax = ax.twinx()
     score_ax.set_label(_SCORE_AX_LABEL)
     return score_ax
@@ -518,7 +569,9 @@ class ActivationsDisplay:
     of its n[l] neurons, each a grey cell whose brightness is the neuron's
     activation a[l]_j = sigmoid(z[l]_j): white for 1 (the neuron fires), black for
     0. The cells of the output layer a[L] are labelled with the classes, and the
-    prediction, the most activated output neuron, is framed in red.
+    prediction, the most activated output neuron, is framed in red. (With two
+    classes the single output neuron stands for the second one; a prediction of the
+    first is written in red under the column.)
 
     Use :meth:`from_estimator` to propagate a sample through a fitted network.
 
@@ -541,7 +594,8 @@ class ActivationsDisplay:
     axes_ : ndarray of matplotlib.axes.Axes of shape (L + 1,)
         ``axes_[l]`` holds ``images_[l]``.
     prediction_patch_ : matplotlib.patches.Rectangle or None
-        The frame around the predicted class's output neuron.
+        The frame around the predicted class's output neuron (None if no output
+        neuron stands for it).
     figure_ : matplotlib.figure.Figure
         The figure holding the axes.
 
@@ -640,6 +694,8 @@ class ActivationsDisplay:
         """
         preprocessing, network = _network(estimator)
         X = x if hasattr(x, "shape") else np.asarray(x)
+        if hasattr(X, "to_frame") and hasattr(X, "index"):  # a pandas Series: a row
+            X = X.to_frame().T  # keeps the feature names
         if X.ndim == 1:
             X = np.asarray(X).reshape(1, -1)
         if X.ndim != 2 or X.shape[0] != 1:
@@ -725,7 +781,10 @@ def _label_outputs(ax, a, classes, prediction, include_values, values_format):
                 color="black" if value > 0.5 else "white",
             )
     matches = [j for j, c in enumerate(classes) if c == prediction]
-    if prediction is None or not matches:
+    if prediction is None:
+        return None
+    if not matches:  # one output neuron for two classes, the first one predicted
+        ax.set_xlabel(f"prediction:\n{prediction}", color="red", fontweight="bold")
         return None
     j = matches[0]
     label = ax.get_yticklabels()[j]

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -82,6 +83,9 @@ def test_one_image_per_hidden_unit_up_to_max_images(mlp):
     assert disp.axes_.shape == (3, 3)
     assert [ax.axison for ax in disp.axes_.flat] == [True] * 7 + [False] * 2
     assert len(WeightImagesDisplay.from_estimator(mlp).images_) == 16
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_images must be a positive int"):
+            WeightImagesDisplay.from_estimator(mlp, max_images=bad)
 
 
 def test_one_shared_symmetric_colour_scale(ovr):
@@ -190,6 +194,43 @@ def test_estimators_compared_on_one_axes(digits, mlp):
     assert len(legend) == 6
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_validation_curves_drawn_at_the_epochs_they_were_recorded(digits):
+    X, y = digits
+    # Three epochs of partial_fit (no validation), then fit with early stopping.
+    later = SigmoidMLPClassifier((8,), max_iter=4, **MLP)
+    for _ in range(3):
+        later.partial_fit(X, y, classes=np.unique(y))
+    later.set_params(warm_start=True).fit(X, y)
+    # Early stopping first, then a fit without it: the scores stay those of the first.
+    earlier = SigmoidMLPClassifier((8,), max_iter=4, **MLP).fit(X, y)
+    earlier.set_params(warm_start=True, early_stopping=False).fit(X, y)
+    for est, first_epoch in ((later, 4), (earlier, 1)):
+        disp = LossCurveDisplay.from_estimator(est)
+        n = len(est.validation_scores_)
+        assert len(est.loss_curve_) > n  # so drawing from epoch 1 would be wrong
+        for name in ("validation_loss", "validation_score"):
+            assert_array_equal(
+                disp.lines_[name].get_xdata(), np.arange(first_epoch, first_epoch + n)
+            )
+        plt.close("all")
+
+
+def test_a_score_drawn_on_axes_with_a_twin_goes_to_the_twin(digits, mlp, ovr):
+    first = LossCurveDisplay.from_estimator(mlp, label="mlp")
+    logistic = LossCurveDisplay.from_estimator(ovr, ax=first.ax_, label="ovr")
+    legend = [text.get_text() for text in first.score_ax_.get_legend().get_texts()]
+    assert "mlp: validation accuracy" in legend and "ovr: training loss" in legend
+    assert first.ax_.get_legend() is None  # one legend for both y axes
+    score_only = LossCurveDisplay.from_estimator(
+        mlp, ax=first.ax_, label="again", curves=["validation_score"]
+    )
+    assert score_only.lines_["validation_score"].axes is first.score_ax_
+    assert score_only.score_ax_ is first.score_ax_
+    assert first.ax_.get_ylabel() == "loss J"
+    assert logistic.score_ax_ is None
+
+
 def test_curves_selects_what_is_drawn(mlp, ovr):
     disp = LossCurveDisplay.from_estimator(mlp, curves=["validation_score"])
     assert list(disp.lines_) == ["validation_score"]
@@ -260,6 +301,26 @@ def test_binary_networks_show_one_output_unit(digits):
             assert disp.prediction_patch_ is not None
         else:
             assert disp.prediction_patch_ is None
+        # A prediction of the first class, which has no neuron, is written out.
+        other = np.flatnonzero(est.predict(X) == "other")[0]
+        disp = ActivationsDisplay.from_estimator(est, X[other])
+        assert disp.prediction_patch_ is None
+        assert "other" in disp.axes_[-1].get_xlabel()
+        assert disp.axes_[-1].xaxis.label.get_color() == "red"
+        plt.close("all")
+
+
+def test_a_pandas_row_keeps_its_feature_names(digits):
+    pd = pytest.importorskip("pandas", reason="pandas (the [test] extra) is missing")
+    X, y = digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(X.shape[1])])
+    model = make_pipeline(MinMaxScaler(), SigmoidMLPClassifier((8,), **MLP))
+    model.fit(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        disp = ActivationsDisplay.from_estimator(model, frame.iloc[0])
+    expected = model[-1].forward(model[:-1].transform(frame.iloc[[0]]))[-1]
+    assert_allclose(disp.images_[-1].get_array().ravel(), expected[0])
 
 
 def test_input_without_image_shape_drawn_as_column(digits):
