@@ -528,6 +528,18 @@ def overflow_warnings(caught):
     return [w for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
+def predict_quietly(est, X):
+    """``predict_proba(X)``, after checking that it and ``predict(X)`` emit no NumPy
+    warning and that ``predict`` picks a most probable class."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        P = est.predict_proba(X)
+        predicted = est.predict(X)
+    assert not overflow_warnings(caught), [str(w.message) for w in caught]
+    assert_predicts_a_most_probable_class(est, predicted, P)
+    return P
+
+
 @FAST
 @given(
     Estimator=st.sampled_from(ESTIMATORS),
@@ -544,13 +556,7 @@ def test_huge_inputs_at_predict_give_finite_probabilities_quietly(
     X = (signs * 10.0**log_magnitude).astype(dtype)
     if sparse:
         X = sp.csr_matrix(X)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        P = est.predict_proba(X)
-        predicted = est.predict(X)
-    assert not overflow_warnings(caught), [str(w.message) for w in caught]
-    assert_distributions(P, dtype, 3)
-    assert_predicts_a_most_probable_class(est, predicted, P)
+    assert_distributions(predict_quietly(est, X), dtype, 3)
 
 
 def opposite_weights_model(Estimator, dtype, scale=1.0, **params):
@@ -570,13 +576,8 @@ def opposite_weights_model(Estimator, dtype, scale=1.0, **params):
 def test_inputs_near_the_largest_float_give_finite_probabilities(Estimator, dtype):
     est, _ = opposite_weights_model(Estimator, dtype)
     X = sp.csr_matrix(np.full((3, 2), np.finfo(dtype).max / 2, dtype))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        P = est.predict_proba(X)
-        predicted = est.predict(X)
+    P = predict_quietly(est, X)
     assert np.all(np.isfinite(P))
-    assert not overflow_warnings(caught), [str(w.message) for w in caught]
-    assert_predicts_a_most_probable_class(est, predicted, P)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -585,13 +586,8 @@ def test_inputs_at_the_largest_float_of_both_signs_predict_quietly(Estimator):
     est, _ = opposite_weights_model(Estimator, np.float64)
     big = np.finfo(np.float64).max
     X = np.array([[big, big], [-big, -big], [big, -big]] * 10)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        P = est.predict_proba(X)
-        predicted = est.predict(X)
+    P = predict_quietly(est, X)
     assert np.all(np.isfinite(P))
-    assert not overflow_warnings(caught), [str(w.message) for w in caught]
-    assert_predicts_a_most_probable_class(est, predicted, P)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
