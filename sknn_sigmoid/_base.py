@@ -183,22 +183,15 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
             coefs, intercepts = _run_lbfgs(
                 est, coefs, intercepts, progress, X, Y, w, workers, callbacks
             )
-            optimizer, converged = None, True  # _run_lbfgs warns if it is not
+            optimizer = None
         else:
             optimizer = _optimizer_to_continue(est, incremental and warm)
             if optimizer is None:
                 optimizer = make_optimizer(est, coefs + intercepts)
-            converged = _run_gradient_descent(
+            _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
                 incremental, workers, callbacks,
             )  # fmt: skip
-    if not converged and not incremental:
-        warn(
-            f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
-            "was reached and the optimization has not converged yet. Increase "
-            "max_iter, or raise learning_rate_init if the loss is still falling.",
-            ConvergenceWarning,
-        )
     _store(est, classes_, coefs, intercepts, progress, optimizer)
     callbacks.fit_ends()
     return est
@@ -254,7 +247,8 @@ def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
     callbacks,
 ):  # fmt: skip
-    """Mini-batch or full-batch gradient descent; True if it stopped by its own rule."""
+    """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
+    out of epochs before its stopping rule ended it."""
     n_samples = X.shape[0]
     early_stopping = getattr(est, "early_stopping", False) and not incremental
     train_rows, validation = None, None
@@ -286,7 +280,13 @@ def _run_gradient_descent(
     if validation is not None and progress.best_params is not None:
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
-    return converged
+    if not converged and not incremental:
+        warn(
+            f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
+            "was reached and the optimization has not converged yet. Increase "
+            "max_iter, or raise learning_rate_init if the loss is still falling.",
+            ConvergenceWarning,
+        )
 
 
 def _split_validation(est, X, Y, w, rng):

@@ -19,7 +19,8 @@ class _WorkArrays:
     """One scratch array per parameter, made on first use and never pickled.
 
     The updates are computed in place with it, so that a step allocates nothing the
-    size of a weight matrix.
+    size of a weight matrix. The other attributes are the optimizer's state: what is
+    pickled, and what :meth:`snapshot` copies and :meth:`restore` puts back.
     """
 
     def _work(self, params):
