@@ -412,7 +412,8 @@ class LossCurveDisplay:
         curves : list of {"loss", "validation_loss", "validation_score"}, \
 default=None
             The curves to draw; None draws all that were recorded. The score is
-            drawn on a twin y axis when a loss is drawn too, else on ``ax`` itself.
+            drawn on a twin y axis when a loss is drawn too, when an earlier display
+            made one on ``ax``, or when ``score_ax`` is given; else on ``ax`` itself.
         score_ax : matplotlib.axes.Axes, default=None
             Axes for the validation score; None reuses the twin axes an earlier
             display made on ``ax``, or makes one.
