@@ -16,9 +16,14 @@ release the GIL), and the results are put together in a fixed order.
 
 How the rows are cut depends only on their number, never on the number of threads, so
 a result is bit-identical whether its parts ran on one thread or several.
+
+The BLAS thread limits are the process's: fits and predictions running at the same
+time on several threads of the caller share one limit, set when the first of them
+starts and put back when the last of them ends.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
@@ -53,6 +58,13 @@ def batch_parts(n_rows, n_weights=None):
 
 
 _controller = None
+# The BLAS limit shared by every RowWorkers context open in the process: how many
+# are open, the limiter that puts the limits back when the last one closes, and the
+# thread count allowed before the first one opened.
+_limit_lock = threading.Lock()
+_open_contexts = 0
+_limiter = None
+_threads_before = None
 
 
 def blas_controller():
@@ -72,8 +84,16 @@ def available_threads():
     """How many threads the caller allows: the BLAS thread limit in force.
 
     It follows ``threadpoolctl`` limits, ``OPENBLAS_NUM_THREADS`` and friends, and the
-    limits joblib sets in the workers of ``GridSearchCV(n_jobs=...)``.
+    limits joblib sets in the workers of ``GridSearchCV(n_jobs=...)``. While fits or
+    predictions run (and keep BLAS on one thread), it is the limit before them.
     """
+    with _limit_lock:
+        if _open_contexts:
+            return _threads_before
+    return _blas_threads()
+
+
+def _blas_threads():
     counts = [info["num_threads"] for info in blas_controller().info()]
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
@@ -92,19 +112,28 @@ class RowWorkers:
     def __init__(self, n_threads=None):
         self.n_threads = available_threads() if n_threads is None else n_threads
         self._pool = None
-        self._limits = None
 
     def __enter__(self):
+        global _open_contexts, _limiter, _threads_before
+        with _limit_lock:
+            if _open_contexts == 0:
+                _threads_before = _blas_threads()
+                _limiter = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
+            _open_contexts += 1
         if self.n_threads > 1:
             self._pool = ThreadPoolExecutor(self.n_threads)
-        self._limits = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
         return self
 
     def __exit__(self, *exc):
-        self._limits.restore_original_limits()
+        global _open_contexts, _limiter
         if self._pool is not None:
             self._pool.shutdown()
         self._pool = None
+        with _limit_lock:
+            _open_contexts -= 1
+            if _open_contexts == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
 
     def map(self, function, items):
         """``[function(item) for item in items]``, the items spread over the threads.

@@ -1,5 +1,7 @@
 """Rows computed side by side: same results whatever the number of threads."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -57,6 +59,36 @@ def test_every_blas_library_runs_on_one_thread_inside_the_workers():
     assert inside and inside == [1] * len(before)
     assert after == before
     assert n_threads == min(before)
+
+
+def test_overlapping_workers_share_the_limit_and_put_it_back_last():
+    # Two callers' threads: A opens, B opens, A closes, B closes. The limit stays
+    # at one thread until B closes, then is what it was before A opened.
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        first, second = RowWorkers(), RowWorkers()
+        first.__enter__()
+        second.__enter__()
+        assert blas_threads() == [1] * len(before)
+        assert first.n_threads == second.n_threads == min(before)
+        first.__exit__(None, None, None)
+        assert blas_threads() == [1] * len(before)  # second is still running
+        second.__exit__(None, None, None)
+        assert blas_threads() == before
+
+
+def test_predictions_from_many_threads_at_once():
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier((40,), max_iter=5, random_state=0).fit(X, y)
+    X_big = np.tile(X, (3, 1))  # chunks enough for both worker threads
+    expected = est.predict_proba(X_big)
+    before = blas_threads()
+    with ThreadPoolExecutor(4) as callers:
+        results = list(callers.map(lambda _: est.predict_proba(X_big), range(12)))
+    for P in results:
+        assert_array_equal(P, expected)
+    assert blas_threads() == before
 
 
 @pytest.mark.parametrize(
