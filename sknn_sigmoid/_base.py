@@ -175,7 +175,8 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         X,
         y,
         sample_weight,
-        max_epochs=1 if incremental else est.max_iter,
+        # L-BFGS opens the task of its next iteration before scipy decides to stop.
+        max_epochs=1 if incremental else est.max_iter + (est.solver == "lbfgs"),
         fitted_attributes=functools.partial(fitted_attributes, est, classes_),
     )
     with RowWorkers() as workers:

@@ -30,7 +30,8 @@ class EpochCallbacks:
     X, y, sample_weight
         The training data, handed to the callbacks.
     max_epochs : int
-        The most epochs this call runs (the number of sub-tasks).
+        The most sub-tasks this call opens: its epochs (L-BFGS: its iterations, plus
+        the one opened after the last).
     fitted_attributes : callable
         ``fitted_attributes(coefs, intercepts, progress)`` returns the fitted
         attributes of the model as it is, to build the ``fitted_estimator`` that
@@ -65,6 +66,13 @@ class EpochCallbacks:
             ),
             **self.data,
         )
+
+    def abandon_epoch(self):
+        """Close the open epoch's sub-task, if any, as an empty task: an epoch that
+        diverged, or the L-BFGS iteration after the last, which scipy never ran."""
+        if self._epoch is not None:
+            epoch, self._epoch = self._epoch, None
+            epoch.call_on_fit_task_end(estimator=self.estimator)
 
     def fit_ends(self):
         """Close the root task (the estimator itself is then fitted)."""

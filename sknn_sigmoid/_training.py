@@ -456,6 +456,8 @@ def train_stochastic(
             for p, kept in zip(params, kept_params):
                 p[...] = kept
             optimizer.restore(kept_state)
+            if callbacks is not None:
+                callbacks.abandon_epoch()
             _diverged(progress.n_iter, optimizer)
             return True
         progress.n_iter += 1
@@ -471,12 +473,15 @@ def train_stochastic(
             progress.validation_epochs.append(progress.n_iter)
         if verbose:
             _report(progress, epoch_loss, score)
+        # The rule records the epoch's figures (and the best epoch's weights) before
+        # the callbacks see the model, which they may stop at this epoch.
+        stalled = stopping is not None and stopping.update(
+            progress, epoch_loss, score, params
+        )
         if callbacks is not None and callbacks.epoch_ends(coefs, intercepts, progress):
             return True
         optimizer.iteration_ends(progress.t)
-        if stopping is None:
-            continue
-        if stopping.update(progress, epoch_loss, score, coefs + intercepts):
+        if stalled:
             if optimizer.trigger_stopping(verbose):
                 return True
             progress.no_improvement_count = 0
@@ -536,10 +541,12 @@ def train_lbfgs(
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
         if callbacks is not None:
             params = unpack(intermediate_result.x, shapes, dtype)
-            callbacks.epoch_begins()
             if callbacks.epoch_ends(params[:L], params[L:], progress):
                 raise StopIteration
+            callbacks.epoch_begins()  # the next iteration, which scipy may not run
 
+    if callbacks is not None:
+        callbacks.epoch_begins()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         result = scipy.optimize.minimize(
@@ -558,6 +565,8 @@ def train_lbfgs(
                 "ftol": 64 * np.finfo(float).eps,
             },
         )
+    if callbacks is not None:
+        callbacks.abandon_epoch()
     if not progress.loss_curve:  # stopped before its first iteration ended
         progress.loss_curve.append(float(result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])

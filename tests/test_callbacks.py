@@ -115,3 +115,77 @@ def test_partial_fit_is_one_task(digits):
     est.partial_fit(X, y)
     assert [name for name, _ in recorder.ended] == ["epoch", "fit"] * 2
     assert est.n_iter_ == 2
+
+
+class Pairs:
+    """A callback that records the begin and end of every task, in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        self.events.append(("begin", context.task_name, context.task_id))
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self.events.append(("end", context.task_name, context.task_id))
+        self.last_fitted = fitted_estimator
+        return False
+
+
+def assert_paired(events):
+    begun = [event[1:] for event in events if event[0] == "begin"]
+    ended = [event[1:] for event in events if event[0] == "end"]
+    assert sorted(begun) == sorted(ended), events
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_lbfgs_opens_each_iteration_before_scipy_runs_it(digits, Estimator):
+    # As scikit-learn's LogisticRegression: the task of iteration k begins before
+    # it runs, so the one opened after the last iteration ends empty.
+    X, y = digits
+    pairs = Pairs()
+    est = Estimator(solver="lbfgs", max_iter=4).set_callbacks(pairs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert_paired(pairs.events)
+    epochs = [event for event in pairs.events if event[1] == "epoch"]
+    assert epochs[0][0] == "begin"
+    assert [kind for kind, _, _ in epochs] == ["begin", "end"] * (est.n_iter_ + 1)
+
+
+def test_a_diverged_epoch_closes_its_task(digits):
+    X, y = digits
+    pairs = Pairs()
+    est = SigmoidMLPClassifier(solver="sgd", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        est.set_params(warm_start=True, learning_rate_init=1e100).set_callbacks(pairs)
+        with pytest.warns(ConvergenceWarning, match="diverged"):
+            est.fit(X * 1e3, y)
+    assert_paired(pairs.events)
+    assert ("end", "epoch", 0) in pairs.events
+
+
+def test_a_callback_stop_keeps_the_best_epoch_with_early_stopping(digits):
+    # Epoch 2 scores better than epoch 1; a callback stops training there. The model
+    # kept is the best epoch's, and best_validation_score_ is its score.
+    X, y = digits
+    stopper = StopAfter(2)
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(16,), early_stopping=True, random_state=0
+    ).set_callbacks(stopper)
+    est.fit(X, y)
+    scores = est.validation_scores_
+    assert len(scores) == 2 and scores[1] > scores[0]
+    assert est.best_validation_score_ == max(scores)
+    at_stop = stopper.ended[1][1]
+    assert at_stop.best_validation_score_ == max(scores)
+    assert_allclose(est.predict_proba(X), at_stop.predict_proba(X), rtol=0)
