@@ -11,10 +11,9 @@ the same pictures for the lecture's data set, MNIST: 28×28 grey-scale digits,
   models as 28×28 images (green pixels vote for the digit, red ones against).
 * ``mnist_hidden_units.png``: the weights into the first hidden units of a
   :class:`~sknn_sigmoid.SigmoidMLPClassifier`: strokes and blobs, with green where
-  ink excites the unit and red where it inhibits it. The nearly black units are
-  saturated, their activation stuck near 0 or 1 for every image, where the
-  sigmoid's slope and so their gradient is nearly 0: they kept almost their small
-  initial weights.
+  ink excites the unit and red where it inhibits it. The frame of pixels that are
+  never inked stays dark: no gradient reaches those weights, which keep their
+  small initial values.
 * ``mnist_forward_propagation.png``: one test digit propagated through the network.
 * ``mnist_loss_curves.png``: the loss of both models after every epoch.
 
@@ -69,7 +68,8 @@ def main(mnist_dir=None, output_dir="."):
     # Ten logistic models, one per digit, on all 60,000 training images. The L2
     # penalty alpha=1 keeps the weights of pixels that are rarely inked near 0:
     # the pictures show the digits' shapes instead of a few extreme border pixels,
-    # for about one point of test accuracy.
+    # for about 1.5 points of test accuracy in these ten epochs (90.2% against
+    # 91.7% without the penalty).
     logistic = make_pipeline(MinMaxScaler(), OneVsRestLogistic(alpha=1.0, max_iter=10))
     fit_and_score(
         "one-vs-rest logistic regression", logistic, X_train, y_train, X_test, y_test

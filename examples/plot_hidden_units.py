@@ -60,10 +60,11 @@ disp.figure_.suptitle("Weights W[1] into the hidden units")
 # is the lecture's intuition of a network: the first layer detects small patterns,
 # and the next layer combines them.
 #
-# A few units have weights near 0 everywhere (almost black). Their activation is
-# nearly the same for every image, close to 1: such a saturated unit sits where
-# the sigmoid's slope a (1 - a) is nearly 0, so the gradient reaching its weights
-# is nearly 0 too and it hardly learns. It only adds a constant to the next layer.
+# Every unit has learnt a pattern of its own: their weights are of the same size
+# (a mean |w| of 0.34 to 0.48 per unit). None is stuck saturated, answering nearly
+# the same for every image where the sigmoid's slope a (1 - a), and with it the
+# gradient reaching its weights, is nearly 0: Glorot's initialisation, the
+# default, starts every unit away from saturation.
 
 # %%
 # How the output layer combines the hidden units
@@ -84,7 +85,8 @@ disp.figure_.set_size_inches(8, 4)
 # %%
 # Every digit gets a few strong green units and a few strong red ones: an output
 # neuron fires when the strokes of its digit are present and the strokes of the
-# digits it could be confused with are absent. Red dominates because each output
+# digits it could be confused with are absent. There are about as many red weights
+# as green ones, but the red ones are larger (-87 against +63 in all): each output
 # neuron must stay near 0 for nine digits out of ten. Reading a column shows what
 # one hidden unit is used for: the same stroke counts for some digits and against
 # others.

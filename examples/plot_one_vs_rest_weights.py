@@ -65,9 +65,10 @@ disp.figure_.suptitle("One-vs-rest weights: green votes for the digit, red again
 # centre, where a 1 draws its stroke, and red to both sides. The more of its green
 # pixels an image lights up and the fewer red ones, the higher the model's answer.
 #
-# Weights of pixels on the border are near 0 (black): those pixels are black in
-# almost every image, so they carry no information and the penalty keeps their
-# weights small.
+# Weights of the pixels in the left and right columns are near 0 (black): those
+# pixels are inked in at most a few images in a hundred, so they carry little
+# information and the penalty keeps their weights small. The top and bottom rows,
+# which most digits ink, do get weights.
 
 # %%
 # One image, ten answers
