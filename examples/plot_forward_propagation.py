@@ -47,13 +47,14 @@ print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 # %%
 # One digit through the network
 # -----------------------------
-# The pipeline first scales the pixels to [0, 1]; those scaled pixels are a[0].
-# Each hidden neuron then responds more or less strongly, depending on how much of
-# the pattern its weights look for the image has: many cells are near black or
-# white, others grey (over the test images, about four in ten of the first hidden
-# layer's activations lie between 0.1 and 0.9). The output layer reads the pattern of the
-# last hidden layer: for a digit the network is sure of, one output neuron is
-# white, the others black, and the red frame marks the prediction. The numbers in the output cells are the activations a[L]_k.
+# The pipeline first scales the pixels to [0, 1]; those scaled pixels are a[0]. Each
+# hidden neuron then responds more or less strongly, depending on how much of the
+# pattern its weights look for the image has: many cells are near black or white, others
+# grey (over the test images, about four in ten of the first hidden layer's activations
+# lie between 0.1 and 0.9). The output layer reads the pattern of the last hidden layer:
+# for a digit the network is sure of, one output neuron is white, the others black, and
+# the red frame marks the prediction. The numbers in the output cells are the
+# activations a[L]_k.
 output = model[-1].forward(model[0].transform(X_test))[-1]
 right = model.predict(X_test) == y_test
 i = np.flatnonzero(right & (output.max(axis=1) > 0.9))[0]  # right and sure of it

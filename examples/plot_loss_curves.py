@@ -70,12 +70,12 @@ log_loss = train("log_loss")
 # %%
 # Each loss on its own scale
 # --------------------------
-# The two losses are not on the same scale: at the start every output answers the
-# share of its digit, about 0.1 (the output biases start there; see the ``init``
-# parameter), so the squared error is about (0.9^2 + 9 x 0.1^2) / 2 = 0.45 per
-# image and the log-loss about -log 0.1 - 9 log 0.9 = 3.25. Their values cannot be
-# compared with each other, so each network gets its own panel. In each, the training loss (solid) and the loss on
-# the held-out data (dashed) use the left axis, and the accuracy on the held-out
+# The two losses are not on the same scale: at the start every output answers the share
+# of its digit, about 0.1 (the output biases start there; see the ``init`` parameter),
+# so the squared error is about (0.9^2 + 9 x 0.1^2) / 2 = 0.45 per image and the
+# log-loss about -log 0.1 - 9 log 0.9 = 3.25. Their values cannot be compared with each
+# other, so each network gets its own panel. In each, the training loss (solid) and the
+# loss on the held-out data (dashed) use the left axis, and the accuracy on the held-out
 # data (dotted) the right axis.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 LossCurveDisplay.from_estimator(squared, ax=axes[0])
