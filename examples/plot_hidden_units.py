@@ -60,11 +60,11 @@ disp.figure_.suptitle("Weights W[1] into the hidden units")
 # is the lecture's intuition of a network: the first layer detects small patterns,
 # and the next layer combines them.
 #
-# Every unit has learnt a pattern of its own: their weights are of the same size
-# (a mean |w| of 0.34 to 0.48 per unit). None is stuck saturated, answering nearly
-# the same for every image where the sigmoid's slope a (1 - a), and with it the
-# gradient reaching its weights, is nearly 0: Glorot's initialisation, the
-# default, starts every unit away from saturation.
+# Every unit has learnt a pattern of its own: their weights are of the same size (a
+# mean absolute weight of 0.34 to 0.48 per unit). None is stuck saturated, answering
+# nearly the same for every image where the sigmoid's slope a (1 - a), and with it the
+# gradient reaching its weights, is nearly 0: Glorot's initialisation, the default,
+# starts every unit away from saturation.
 
 # %%
 # How the output layer combines the hidden units
