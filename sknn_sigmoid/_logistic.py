@@ -2,10 +2,9 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as v
-from ._base import ACCEPT_SPARSE
+from ._base import output_activations
 from ._callbacks import CallbackSupportMixin
 from ._classifier import SigmoidNetworkMixin
 
@@ -132,7 +131,7 @@ class OneVsRestLogistic(
         "class_weight": v.either(v.options("balanced", None), v.mapping),
         "solver": v.options("gd", "adam", "lbfgs"),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
-        "learning_rate_init": v.real(0, closed="neither"),
+        "learning_rate_init": v.real(0, closed="neither", finite=True),
         "momentum": v.real(0, 1),
         "nesterovs_momentum": v.boolean,
         "beta_1": v.real(0, 1, closed="left"),
@@ -189,6 +188,9 @@ class OneVsRestLogistic(
     def decision_function(self, X):
         """The raw answers z_k = w_k . x + b_k of the K models.
 
+        These are the pre-activations whose largest (for two classes: whose sign)
+        :meth:`predict` takes; a NaN, from inf - inf on huge inputs, is -inf.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -199,11 +201,7 @@ class OneVsRestLogistic(
         ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             The score of each class (of the second class for two classes).
         """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=ACCEPT_SPARSE, dtype=self.coef_.dtype, reset=False
-        )
-        Z = np.asarray(X @ self.coef_.T) + self.intercept_
+        Z = output_activations(self, X, pre_activation=True)
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def _hidden_layer_sizes(self):

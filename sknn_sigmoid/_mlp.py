@@ -218,7 +218,7 @@ class SigmoidMLPClassifier(
         "alpha": v.real(0, finite=True),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
         "learning_rate": v.options("constant", "invscaling", "adaptive"),
-        "learning_rate_init": v.real(0, closed="neither"),
+        "learning_rate_init": v.real(0, closed="neither", finite=True),
         "power_t": v.real(0),
         "max_iter": v.integer(1),
         "max_fun": v.integer(1),

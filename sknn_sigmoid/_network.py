@@ -158,15 +158,23 @@ def forward(X, coefs, intercepts, out=None):
             buffer = None if out is None else out[l - 1]
             Z = _matmul(activations[l - 1], coefs[l - 1], buffer)
             Z += intercepts[l - 1]
-            bound = saturation_bound(Z.dtype)
-            np.clip(Z, -bound, bound, out=Z)
-            # A NaN, from inf - inf, goes through the clip; np.min propagates it, so
-            # one cheap reduction tells whether there is one to make -bound, a unit
-            # that is off. (fmax and fmin would do both at once, but 3-4 times slower.)
-            if Z.size and np.isnan(Z.min()):
-                np.copyto(Z, -bound, where=np.isnan(Z))
-            activations.append(sigmoid(Z, out=Z))
+            activations.append(clipped_sigmoid(Z))
     return activations
+
+
+def clipped_sigmoid(Z):
+    """sigmoid(z) of z clipped to +-:func:`saturation_bound`, computed in place in Z.
+
+    A NaN (from inf - inf) becomes -bound, a unit that is off.
+    """
+    bound = saturation_bound(Z.dtype)
+    np.clip(Z, -bound, bound, out=Z)
+    # A NaN goes through the clip; np.min propagates it, so one cheap reduction
+    # tells whether there is one to mend. (fmax and fmin would do both at once, but
+    # 3-4 times slower.)
+    if Z.size and np.isnan(Z.min()):
+        np.copyto(Z, -bound, where=np.isnan(Z))
+    return sigmoid(Z, out=Z)
 
 
 def output_pre_activation(X, coefs, intercepts):

@@ -98,6 +98,16 @@ def _blas_threads():
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
 
+def _close_context():
+    """One RowWorkers context fewer; the last one puts the BLAS limits back."""
+    global _open_contexts, _limiter
+    with _limit_lock:
+        _open_contexts -= 1
+        if _open_contexts == 0:
+            _limiter.restore_original_limits()
+            _limiter = None
+
+
 class RowWorkers:
     """Threads that compute parts of a batch, with BLAS kept to one thread each.
 
@@ -120,20 +130,21 @@ class RowWorkers:
                 _threads_before = _blas_threads()
                 _limiter = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
             _open_contexts += 1
-        if self.n_threads > 1:
-            self._pool = ThreadPoolExecutor(self.n_threads)
+        try:
+            if self.n_threads > 1:
+                self._pool = ThreadPoolExecutor(self.n_threads)
+        except BaseException:
+            _close_context()
+            raise
         return self
 
     def __exit__(self, *exc):
-        global _open_contexts, _limiter
-        if self._pool is not None:
-            self._pool.shutdown()
-        self._pool = None
-        with _limit_lock:
-            _open_contexts -= 1
-            if _open_contexts == 0:
-                _limiter.restore_original_limits()
-                _limiter = None
+        pool, self._pool = self._pool, None
+        try:
+            if pool is not None:
+                pool.shutdown()
+        finally:  # even if interrupted while the threads finish
+            _close_context()
 
     def map(self, function, items):
         """``[function(item) for item in items]``, the items spread over the threads.

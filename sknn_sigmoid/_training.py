@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._network import (
     bias_gradient,
+    clipped_sigmoid,
     deltas,
     forward,
     objective,
@@ -63,9 +64,14 @@ class Validation:
     w: np.ndarray
 
     def evaluate(self, coefs, intercepts, alpha, loss, workers):
-        """Return the weighted accuracy and the loss J on the held-out data."""
-        A = output_activations(self.X, coefs, intercepts, workers)
-        hits = predicted_indices(A) == predicted_indices(self.Y)
+        """Return the weighted accuracy and the loss J on the held-out data.
+
+        The accuracy is that of ``predict``, from z[L]; the loss is computed from
+        a[L], the sigmoid of z[L] as in the forward pass.
+        """
+        Z = output_activations(self.X, coefs, intercepts, workers, pre_activation=True)
+        hits = predicted_indices(Z, threshold=0.0) == predicted_indices(self.Y)
+        A = clipped_sigmoid(Z)
         accuracy = float(self.w @ hits) / float(self.w.sum())
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
 

@@ -198,9 +198,9 @@ def check_total_weight(w):
 
     The loss is normalised by that sum; an infinite one would stall training.
     """
-    with np.errstate(over="ignore"):
-        total = np.sum(w, dtype=np.float64)
-    if not np.isfinite(total) or not np.all(np.isfinite(w)):
+    with np.errstate(over="ignore"):  # summed as training sums them, and in float64
+        totals = np.sum(w), np.sum(w, dtype=np.float64)
+    if not np.all(np.isfinite(totals)) or not np.all(np.isfinite(w)):
         raise ValueError(
             "The sample weights (times the class weights) sum to more than the "
             "largest float; scale them down."

@@ -466,7 +466,7 @@ default=None
         """The epochs (from 1) at which the ``n_values`` values of a curve were
         recorded."""
         n_epochs = len(self.loss_curve) if self.loss_curve is not None else n_values
-        if name == "loss" or n_values == n_epochs:
+        if name == "loss":
             return np.arange(1, n_values + 1)
         if self.validation_epochs is not None:
             if len(self.validation_epochs) != n_values:
@@ -475,6 +475,11 @@ default=None
                     f"{n_values} validation values."
                 )
             return np.asarray(self.validation_epochs)
+        if n_values > n_epochs:
+            raise ValueError(
+                f"Got {n_values} validation values for {n_epochs} epochs of "
+                "loss_curve; pass validation_epochs."
+            )
         return np.arange(n_epochs - n_values + 1, n_epochs + 1)
 
     def _curves_to_draw(self, curves):

@@ -216,6 +216,15 @@ def test_validation_curves_drawn_at_the_epochs_they_were_recorded(digits):
         plt.close("all")
 
 
+def test_validation_epochs_must_match_the_validation_values():
+    with pytest.raises(ValueError, match="2 validation_epochs for 3 validation"):
+        LossCurveDisplay(
+            [0.5, 0.4, 0.3], [0.6, 0.5, 0.4], [0.1, 0.5, 0.7], [7, 8]
+        ).plot()
+    with pytest.raises(ValueError, match="3 validation values for 2 epochs"):
+        LossCurveDisplay([0.5, 0.4], [0.6, 0.5, 0.4], [0.1, 0.5, 0.7]).plot()
+
+
 def test_a_score_drawn_on_axes_with_a_twin_goes_to_the_twin(digits, mlp, ovr):
     first = LossCurveDisplay.from_estimator(mlp, label="mlp")
     logistic = LossCurveDisplay.from_estimator(ovr, ax=first.ax_, label="ovr")

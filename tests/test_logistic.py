@@ -1,5 +1,7 @@
 """OneVsRestLogistic: K logistic regressions trained as one matrix."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -97,3 +99,23 @@ def test_weights_start_at_zero(digits):
     a = OneVsRestLogistic(batch_size=None, max_iter=5, random_state=1).fit(X, y)
     b = OneVsRestLogistic(batch_size=None, max_iter=5, random_state=2).fit(X, y)
     assert_array_equal(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_decision_function_is_what_predict_decides_on_even_at_huge_inputs(n_classes):
+    # Inputs at the largest float of both signs overflow z to inf - inf = NaN: the
+    # answer is -inf (the unit is off), without NumPy warnings, as predict takes it.
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4))
+    y = np.arange(60) % n_classes
+    est = OneVsRestLogistic(max_iter=20, random_state=0).fit(X, y)
+    big = np.finfo(np.float64).max
+    X_huge = np.vstack([X, rng.choice([-big, 0.0, big], size=(40, 4))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        D = est.decision_function(X_huge)
+        predicted = est.predict(X_huge)
+    assert not np.isnan(D).any()
+    expected = (D > 0).astype(int) if n_classes == 2 else D.argmax(axis=1)
+    assert_array_equal(predicted, est.classes_[expected])
+    assert_allclose(D[:60].reshape(60, -1), X @ est.coef_.T + est.intercept_)

@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 
 from sknn_sigmoid import SigmoidMLPClassifier
 from sknn_sigmoid._network import frequency_logits, init_parameters, loss_and_gradients
+from sknn_sigmoid._parallel import RowWorkers
+from sknn_sigmoid._training import Validation
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +296,24 @@ def test_adaptive_learning_rate_applies_to_adam(data):
     # 0.01 / 5**5 = 6.4e-6 goes on; 0.01 / 5**6 = 6.4e-7 stops.
     assert est._optimizer.learning_rate == pytest.approx(0.01 / 5**6)
     assert est.n_iter_ < 30
+
+
+def test_held_out_accuracy_is_that_of_predict_when_outputs_saturate():
+    # Early stopping scores the held-out part as predict does (the largest z[L]),
+    # also where several saturated outputs share one activation.
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    est = SigmoidMLPClassifier((16,), max_iter=20, random_state=0).fit(X, y)
+    est.coefs_[-1] *= 500
+    est.intercepts_[-1] *= 500
+    X_eval = np.random.default_rng(0).uniform(-1, 2, X[:300].shape)
+    y_eval = y[:300]
+    P = est.predict_proba(X_eval)
+    assert np.sum((P == P.max(axis=1, keepdims=True)).sum(axis=1) > 1) > 0  # ties
+    Y = (y_eval[:, None] == est.classes_).astype(float)
+    validation = Validation(X_eval, Y, np.ones(len(y_eval)))
+    with RowWorkers() as workers:
+        accuracy, _ = validation.evaluate(
+            est.coefs_, est.intercepts_, 0.0, "squared_error", workers
+        )
+    assert accuracy == np.mean(est.predict(X_eval) == y_eval)

@@ -77,6 +77,28 @@ def test_overlapping_workers_share_the_limit_and_put_it_back_last():
         assert blas_threads() == before
 
 
+def test_workers_that_fail_to_start_or_to_close_put_the_limit_back(monkeypatch):
+    class Interrupted:
+        def __init__(self, n_threads):
+            pass
+
+        def shutdown(self):
+            raise KeyboardInterrupt  # Ctrl-C while the threads finish
+
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        monkeypatch.setattr(_parallel, "ThreadPoolExecutor", Interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            with RowWorkers(n_threads=2):
+                assert blas_threads() == [1] * len(before)
+        assert blas_threads() == before
+        monkeypatch.setattr(_parallel, "ThreadPoolExecutor", None)  # cannot start
+        with pytest.raises(TypeError):
+            RowWorkers(n_threads=2).__enter__()
+        assert blas_threads() == before
+        assert _parallel._open_contexts == 0
+
+
 def test_predictions_from_many_threads_at_once():
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)

@@ -219,14 +219,14 @@ def test_bad_training_options_exit_1_with_one_line(capsys, tmp_path, argv, messa
     assert not path.exists()
 
 
-def test_learning_rate_infinity_is_a_divergence_error(capsys, tmp_path):
+def test_learning_rate_infinity_is_refused_before_training(capsys, tmp_path):
     path = tmp_path / "never.joblib"
     status, _, err = run_cli(
         capsys, "train", "--learning-rate-init", "inf", "--max-iter", "2",
         "--quiet", "--save", path,
     )  # fmt: skip
     line = error_line(status, err)
-    assert "diverged" in line and "learning_rate_init" in line
+    assert "'learning_rate_init' parameter" in line and "finite" in line
     assert not path.exists()
 
 

@@ -27,6 +27,7 @@ SHARED_BAD_PARAMS = [
     ("learning_rate_init", 0.0, ValueError),
     ("learning_rate_init", -0.1, ValueError),
     ("learning_rate_init", None, TypeError),
+    ("learning_rate_init", float("inf"), ValueError),
     ("momentum", 1.5, ValueError),
     ("nesterovs_momentum", "yes", TypeError),
     ("beta_1", 1.0, ValueError),
@@ -214,6 +215,11 @@ def test_weights_too_large_for_float32_inputs_are_named(data, Estimator):
             est.fit(X.astype(np.float32), y, sample_weight=np.full(len(y), 1e300))
         with pytest.raises(ValueError, match="sum to more than the largest float"):
             est.set_params(class_weight={y[0]: 1e308}).fit(X, y)
+        with pytest.raises(ValueError, match="sum to more than the largest float"):
+            # each weight fits float32, their sum (as training takes it) does not
+            est.set_params(class_weight=None).fit(
+                X.astype(np.float32), y, sample_weight=np.full(len(y), 1e37)
+            )
     assert not hasattr(est, "classes_")
 
 
