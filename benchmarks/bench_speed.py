@@ -106,17 +106,19 @@ def fit_quietly(estimator, X, y):
         return estimator.fit(X, y)
 
 
-def interleaved(make_a, make_b, measure, repeats):
-    """Median of ``measure`` over alternating runs of two candidates."""
-    a, b = [], []
+def interleaved(measures, repeats):
+    """Every run of each of ``measures`` (name: callable), taking turns, ``repeats``
+    rounds: the load of the machine falls on all of them alike."""
+    runs = {name: [] for name in measures}
     for _ in range(repeats):
-        a.append(measure(make_a()))
-        b.append(measure(make_b()))
-    return median(a), median(b), a, b
+        for name, measure in measures.items():
+            runs[name].append(measure())
+    return runs
 
 
-def gemm_floor(X, batch_size, repeats):
-    """Seconds of the epoch's matrix products alone, at the best thread count.
+def gemm_floor(X, batch_size):
+    """The epoch's matrix products alone: a function that times them (seconds per
+    epoch, under the BLAS thread limit in force) and their number of FLOPs.
 
     Per batch: a[1] = X_b W1 (forward), a[2] = a[1] W2, the weight gradients
     X_b^T delta[1] and a[1]^T delta[2], and the error back-propagated into the hidden
@@ -144,13 +146,17 @@ def gemm_floor(X, batch_size, repeats):
             np.matmul(Xb.T, D1, out=G1)
         return (time.perf_counter() - start) * n / full
 
-    best = {}
-    for threads in (1, 2):
+    return epoch, 2 * n * (2 * d * HIDDEN + 3 * HIDDEN * 10)
+
+
+def on_threads(measure, threads):
+    """``measure`` run under a BLAS limit of ``threads``."""
+
+    def run():
         with threadpoolctl.threadpool_limits(threads, user_api="blas"):
-            best[threads] = median(epoch() for _ in range(repeats))
-    flops = 2 * n * (2 * d * HIDDEN + 3 * HIDDEN * 10)
-    threads = min(best, key=best.get)
-    return best[threads], threads, flops
+            return measure()
+
+    return run
 
 
 def numpy_blas_path():
@@ -291,35 +297,65 @@ def main():
             results[name]["runs"] = {"ours": runs[0], "reference": runs[1]}
 
     # 1-2. Epoch time against scikit-learn and against the GEMM floor.
+    # The floor is timed in the same rounds as the epochs it is compared with.
     for batch_size in (16, 128, 512):
         epochs = 1 if batch_size == 16 else 2
-        a, b, runs_a, runs_b = interleaved(
-            lambda bs=batch_size: ours(bs),
-            lambda bs=batch_size: theirs(bs),
-            lambda est, e=epochs: seconds_per_epoch(est, X, y, e),
+        floor_epoch, flops = gemm_floor(X, batch_size)
+        runs = interleaved(
+            {
+                "ours": lambda bs=batch_size, e=epochs: seconds_per_epoch(
+                    ours(bs), X, y, e
+                ),
+                "theirs": lambda bs=batch_size, e=epochs: seconds_per_epoch(
+                    theirs(bs), X, y, e
+                ),
+                "floor_1_thread": on_threads(floor_epoch, 1),
+                "floor_2_threads": on_threads(floor_epoch, 2),
+            },
             repeats,
         )
+        a, b = median(runs["ours"]), median(runs["theirs"])
         target = "<= 0.5" if batch_size == 128 else "<= 1"
-        row(f"epoch_s_batch_{batch_size}", a, b, "s/epoch", target, (runs_a, runs_b))
+        row(
+            f"epoch_s_batch_{batch_size}",
+            a,
+            b,
+            "s/epoch",
+            target,
+            (runs["ours"], runs["theirs"]),
+        )
         print(f"batch {batch_size}: ours {a:.3f} s/epoch, theirs {b:.3f}", flush=True)
-        floor, threads, flops = gemm_floor(X, batch_size, repeats)
+        floors = {1: median(runs["floor_1_thread"]), 2: median(runs["floor_2_threads"])}
+        threads = min(floors, key=floors.get)
+        floor = floors[threads]
         results[f"gemm_floor_batch_{batch_size}"] = {
             "seconds": floor,
             "threads": threads,
             "gflop_per_s": flops / floor / 1e9,
             "fraction_reached": floor / a,
             "target": ">= 0.6" if batch_size == 128 else None,
+            "runs": {
+                "1_thread": runs["floor_1_thread"],
+                "2_threads": runs["floor_2_threads"],
+            },
         }
 
     # 3. Saturated sigmoids: inputs scaled up 100-fold drive most hidden units to 0
     # or 1 (where a (1 - a) and the back-propagated errors would reach subnormal
     # numbers without the clipping of z).
+    # Timed in turns with normal epochs of the same network.
     X_saturating = X * np.float32(100)
     saturating = ours(128)
-    sat = median(
-        seconds_per_epoch(saturating, X_saturating, y, 2) for _ in range(repeats)
+    runs = interleaved(
+        {
+            "saturated": lambda Xs=X_saturating: seconds_per_epoch(
+                saturating, Xs, y, 2
+            ),
+            "normal": lambda: seconds_per_epoch(ours(128), X, y, 2),
+        },
+        repeats,
     )
-    normal = results["epoch_s_batch_128"]["ours"]
+    sat, normal = median(runs["saturated"]), median(runs["normal"])
     print(f"saturated epoch {sat:.3f} s against {normal:.3f} s", flush=True)
     results["saturated_epoch"] = {
         "seconds": sat,
@@ -327,6 +363,7 @@ def main():
         "ratio": sat / normal,
         "saturated_fraction": saturated_fraction(saturating, X_saturating),
         "target": "<= 1.5",
+        "runs": runs,
     }
     del X_saturating
 
@@ -369,10 +406,21 @@ def main():
         est.predict_proba(X)
         return time.perf_counter() - start
 
-    a, b, runs_a, runs_b = interleaved(
-        lambda: fitted_ours, lambda: fitted_theirs, time_predict, max(repeats, 11)
+    runs = interleaved(
+        {
+            "ours": lambda: time_predict(fitted_ours),
+            "theirs": lambda: time_predict(fitted_theirs),
+        },
+        max(repeats, 11),
     )
-    row("predict_proba_s", a, b, "s", "<= 0.8", (runs_a, runs_b))
+    row(
+        "predict_proba_s",
+        median(runs["ours"]),
+        median(runs["theirs"]),
+        "s",
+        "<= 0.8",
+        (runs["ours"], runs["theirs"]),
+    )
 
     # 6. Peak memory of fit above the data, each in a fresh process.
     with tempfile.TemporaryDirectory() as tmp:
@@ -392,10 +440,21 @@ def main():
         return elapsed
 
     scores = {}
-    a, b, runs_a, runs_b = interleaved(
-        lambda: OneVsRestLogistic(random_state=0), LogisticRegression, fit_time, repeats
+    runs = interleaved(
+        {
+            "ours": lambda: fit_time(OneVsRestLogistic(random_state=0)),
+            "theirs": lambda: fit_time(LogisticRegression()),
+        },
+        repeats,
     )
-    row("logistic_fit_s", a, b, "s", "<= 0.5", (runs_a, runs_b))
+    row(
+        "logistic_fit_s",
+        median(runs["ours"]),
+        median(runs["theirs"]),
+        "s",
+        "<= 0.5",
+        (runs["ours"], runs["theirs"]),
+    )
     results["logistic_fit_s"]["accuracy"] = scores
 
     print(f"{'measure':<28}{'ours':>10}{'sklearn':>10}{'ratio':>8}  target")
