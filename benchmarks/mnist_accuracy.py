@@ -13,12 +13,19 @@ run, so that fit times compare on the same machine at the same moment:
 
 1. the recipe (``make_recipe`` below: ``MinMaxScaler``, ``PCA(50)`` and
    ``SigmoidMLPClassifier(**RECIPE)``) against ``MLPClassifier((100, 100),
-   solver="adam", max_iter=400)``: at least 98.5% test accuracy in at most 3 times
-   its fit time;
+   solver="adam", max_iter=400)`` on the pixels divided by 255 (the usual scaling
+   for it: after ``MinMaxScaler``, a few test pixels that are rare in the training
+   set reach 24, and it scores 0.4 points less): at least 98.5% test accuracy in at
+   most 3 times its fit time;
 2. ``SigmoidMLPClassifier()`` with defaults against ``MLPClassifier()``: at least
    97.5% in no more time;
 3. ``OneVsRestLogistic()`` against ``LogisticRegression()``: within 0.5 points in at
    most half the time.
+
+Each comparison is fitted ``--repeats`` times (default 3), ours and theirs taking
+turns; the fit times are the medians, the ratio is the ratio of the medians, and
+every time is kept in the JSON (``runs``). The fits are deterministic, so the
+accuracies do not change from repeat to repeat.
 
 The fitted recipe is saved with joblib (``--save``) and takes raw pixels. With
 ``--seeds N`` the recipe is also trained with ``random_state`` 0 to N-1, and the
@@ -34,12 +41,13 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
 from sknn_sigmoid.datasets import load_mnist
@@ -79,6 +87,11 @@ def make_recipe(**params):
     )
 
 
+def divide_by_255(X):
+    """Pixels 0-255 to [0, 1]."""
+    return X / 255.0
+
+
 def fit_and_score(model, X, y, X_test, y_test):
     """Fit time in seconds and test accuracy."""
     with warnings.catch_warnings():
@@ -97,6 +110,9 @@ def main():
     parser.add_argument(
         "--seeds", type=int, default=0, help="also train the recipe with N seeds"
     )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fits of each model, interleaved"
+    )
     args = parser.parse_args()
     X, y = load_mnist(args.data or DEFAULT_DATA, subset="train", return_X_y=True)
     X_test, y_test = load_mnist(
@@ -108,7 +124,7 @@ def main():
             "recipe",
             make_recipe(),
             make_pipeline(
-                MinMaxScaler(),
+                FunctionTransformer(divide_by_255),
                 MLPClassifier((100, 100), solver="adam", max_iter=400, random_state=0),
             ),
             "accuracy >= 0.985, time ratio <= 3",
@@ -129,12 +145,19 @@ def main():
     results = {}
     print(f"{'comparison':<10}{'ours acc':>10}{'ours s':>9}{'ref acc':>9}{'ref s':>8}")
     for name, ours, theirs, target in comparisons:
-        ours_s, ours_acc = fit_and_score(ours, X, y, X_test, y_test)
-        ref_s, ref_acc = fit_and_score(theirs, X, y, X_test, y_test)
+        runs = {"ours": [], "reference": []}
+        for repeat in range(args.repeats):
+            fitted = clone(ours) if repeat else ours  # the first one is saved
+            ours_s, ours_acc = fit_and_score(fitted, X, y, X_test, y_test)
+            ref_s, ref_acc = fit_and_score(clone(theirs), X, y, X_test, y_test)
+            runs["ours"].append(ours_s)
+            runs["reference"].append(ref_s)
+        ours_s, ref_s = np.median(runs["ours"]), np.median(runs["reference"])
         results[name] = {
             "ours": {"accuracy": ours_acc, "fit_s": ours_s, "n_iter": ours[-1].n_iter_},
             "reference": {"accuracy": ref_acc, "fit_s": ref_s},
             "time_ratio": ours_s / ref_s,
+            "runs": runs,
             "target": target,
         }
         print(
