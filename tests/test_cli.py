@@ -406,6 +406,22 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys):
     assert "stop once more than N epochs in a row bring no improvement" in help_text
 
 
+def test_a_loss_that_stays_put_improves_with_tol_0_as_in_the_estimators():
+    # The rule is the estimators': an epoch improves when loss <= best - tol, so a
+    # loss that is the same number every epoch never stops training with tol=0.
+    class SameLoss(SigmoidMLPClassifier):
+        def partial_fit(self, X, y, classes=None, sample_weight=None):
+            self.loss_ = 0.5
+            return self
+
+    X, y = load_digits(return_X_y=True)
+    result = cli.train_epochs(
+        SameLoss(), X, y, validation_fraction=0, max_epochs=6, n_iter_no_change=2,
+        tol=0.0,
+    )  # fmt: skip
+    assert result.epochs == 6 and not result.stopped_early
+
+
 def _help(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
