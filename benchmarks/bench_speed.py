@@ -296,6 +296,12 @@ def main():
         if runs is not None:  # every run, in the order measured, besides the median
             results[name]["runs"] = {"ours": runs[0], "reference": runs[1]}
 
+    def row_of_runs(name, runs, unit, target):
+        """A row from interleaved runs of "ours" and "theirs": medians, every run."""
+        ours_runs, theirs_runs = runs["ours"], runs["theirs"]
+        runs = (ours_runs, theirs_runs)
+        row(name, median(ours_runs), median(theirs_runs), unit, target, runs)
+
     # 1-2. Epoch time against scikit-learn and against the GEMM floor.
     # The floor is timed in the same rounds as the epochs it is compared with.
     for batch_size in (16, 128, 512):
@@ -316,14 +322,7 @@ def main():
         )
         a, b = median(runs["ours"]), median(runs["theirs"])
         target = "<= 0.5" if batch_size == 128 else "<= 1"
-        row(
-            f"epoch_s_batch_{batch_size}",
-            a,
-            b,
-            "s/epoch",
-            target,
-            (runs["ours"], runs["theirs"]),
-        )
+        row_of_runs(f"epoch_s_batch_{batch_size}", runs, "s/epoch", target)
         print(f"batch {batch_size}: ours {a:.3f} s/epoch, theirs {b:.3f}", flush=True)
         floors = {1: median(runs["floor_1_thread"]), 2: median(runs["floor_2_threads"])}
         threads = min(floors, key=floors.get)
@@ -413,14 +412,7 @@ def main():
         },
         max(repeats, 11),
     )
-    row(
-        "predict_proba_s",
-        median(runs["ours"]),
-        median(runs["theirs"]),
-        "s",
-        "<= 0.8",
-        (runs["ours"], runs["theirs"]),
-    )
+    row_of_runs("predict_proba_s", runs, "s", "<= 0.8")
 
     # 6. Peak memory of fit above the data, each in a fresh process.
     with tempfile.TemporaryDirectory() as tmp:
@@ -447,14 +439,7 @@ def main():
         },
         repeats,
     )
-    row(
-        "logistic_fit_s",
-        median(runs["ours"]),
-        median(runs["theirs"]),
-        "s",
-        "<= 0.5",
-        (runs["ours"], runs["theirs"]),
-    )
+    row_of_runs("logistic_fit_s", runs, "s", "<= 0.5")
     results["logistic_fit_s"]["accuracy"] = scores
 
     print(f"{'measure':<28}{'ours':>10}{'sklearn':>10}{'ratio':>8}  target")

@@ -1,7 +1,5 @@
 """Rows computed side by side: same results whatever the number of threads."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -97,20 +95,6 @@ def test_workers_that_fail_to_start_or_to_close_put_the_limit_back(monkeypatch):
             RowWorkers(n_threads=2).__enter__()
         assert blas_threads() == before
         assert _parallel._open_contexts == 0
-
-
-def test_predictions_from_many_threads_at_once():
-    X, y = load_digits(return_X_y=True)
-    X = MinMaxScaler().fit_transform(X)
-    est = SigmoidMLPClassifier((40,), max_iter=5, random_state=0).fit(X, y)
-    X_big = np.tile(X, (3, 1))  # chunks enough for both worker threads
-    expected = est.predict_proba(X_big)
-    before = blas_threads()
-    with ThreadPoolExecutor(4) as callers:
-        results = list(callers.map(lambda _: est.predict_proba(X_big), range(12)))
-    for P in results:
-        assert_array_equal(P, expected)
-    assert blas_threads() == before
 
 
 @pytest.mark.parametrize(
