@@ -5,10 +5,16 @@ Sigmoid neurons in layers, one-hot targets, squared-error loss and gradient desc
 :class:`OneVsRestLogistic`.
 """
 
-from . import datasets
+from . import datasets, preprocessing
 from ._logistic import OneVsRestLogistic
 from ._mlp import SigmoidMLPClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["OneVsRestLogistic", "SigmoidMLPClassifier", "__version__", "datasets"]
+__all__ = [
+    "OneVsRestLogistic",
+    "SigmoidMLPClassifier",
+    "__version__",
+    "datasets",
+    "preprocessing",
+]

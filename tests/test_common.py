@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid.preprocessing import Deskewer
 
 # Mini-batch gradient descent draws its batches at random: repeating a sample k times
 # is not the same as giving it weight k, because the repeated copies land in
@@ -27,12 +28,15 @@ ESTIMATORS = [
     OneVsRestLogistic(batch_size=8, max_iter=50),
     OneVsRestLogistic(batch_size=None, learning_rate_init=0.5, max_iter=200),
     OneVsRestLogistic(solver="lbfgs"),
+    Deskewer(),
 ]
 
 
 def expected_failed_checks(estimator):
     # The checks' data sets have fewer than 200 samples, so batch_size="auto" trains
     # on full batches there: only explicitly small batches are stochastic.
+    if isinstance(estimator, Deskewer):
+        return {}
     if not isinstance(estimator.batch_size, int) or estimator.solver == "lbfgs":
         return {}
     return {name: MINI_BATCH_REASON for name in SAMPLE_WEIGHT_EQUIVALENCE_CHECKS}
