@@ -252,7 +252,9 @@ class WeightImagesDisplay:
         estimator : SigmoidMLPClassifier, OneVsRestLogistic or Pipeline
             A fitted network, or a fitted Pipeline whose last step is one. The
             earlier steps must keep the pixels (like a scaler, whose scaling is not
-            drawn) or project them linearly, like
+            drawn, or :class:`~sknn_sigmoid.preprocessing.Deskewer`, after which
+            the weights are those on the deskewed pixels) or project them
+            linearly, like
             :class:`~sklearn.decomposition.PCA`: a unit that reads components
             through weights w reads the pixels through ``w @ components_`` (divided
             first by the components' standard deviations if they are whitened),

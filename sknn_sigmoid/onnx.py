@@ -230,7 +230,8 @@ def to_onnx(estimator, X_sample, **kwargs):
     ----------
     estimator : SigmoidMLPClassifier, OneVsRestLogistic or Pipeline
         The fitted model. A Pipeline's other steps must be transformers that skl2onnx
-        converts (``MinMaxScaler``, ``StandardScaler``, ...).
+        converts (``MinMaxScaler``, ``StandardScaler``, ``PCA``, ...);
+        :class:`~sknn_sigmoid.preprocessing.Deskewer` has no ONNX converter.
     X_sample : ndarray of shape (n_samples, n_features)
         A few input rows: only their dtype and number of columns are used.
     **kwargs

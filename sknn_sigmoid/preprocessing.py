@@ -146,10 +146,9 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     :func:`deskew`). The pixels keep their places, so the output has the input's
     features and can be drawn as images.
 
-    Nothing is learned: ``fit`` only checks X and settles the image shape. Deskewing
-    is the preprocessing of LeCun et al. (1998) that took their 784-300-10 network
-    from 4.7% to 1.6% test error on MNIST; no image is added, so it is not data
-    augmentation.
+    Nothing is learned: ``fit`` only checks X and settles the image shape. LeCun et
+    al. (1998) deskewed MNIST this way for several classifiers of their comparison;
+    no image is added, so it is preprocessing, not data augmentation.
 
     Parameters
     ----------

@@ -424,6 +424,29 @@ def test_weight_images_through_pca_are_drawn_over_the_pixels(whiten):
     assert disp.images_[0].get_array().shape == (8, 8)
 
 
+def test_weight_images_after_deskewing_are_drawn_over_the_deskewed_pixels():
+    # Deskewer keeps the pixel grid: a unit's picture is its weights on the
+    # deskewed, scaled pixels, carried back through the PCA.
+    from sklearn.decomposition import PCA
+
+    from sknn_sigmoid.preprocessing import Deskewer
+
+    X, y = load_digits(return_X_y=True)
+    model = make_pipeline(
+        Deskewer(),
+        MinMaxScaler(),
+        PCA(16, random_state=0),
+        SigmoidMLPClassifier((6,), max_iter=30, random_state=0, tol=1e-2),
+    ).fit(X, y)
+    disp = WeightImagesDisplay.from_estimator(model)
+    pixel_weights = np.array([image.get_array().ravel() for image in disp.images_])
+    assert_allclose(pixel_weights, model[-1].coefs_[0].T @ model[2].components_)
+    scaled = model[1].transform(model[0].transform(X[:5]))
+    from_components = model[2].transform(scaled) @ model[-1].coefs_[0]
+    offset = from_components - scaled @ pixel_weights.T
+    assert_allclose(offset, np.broadcast_to(offset[0], offset.shape), atol=1e-9)
+
+
 def test_weight_images_refuse_a_non_linear_step_that_changes_the_inputs():
     X, y = load_digits(return_X_y=True)
     from sklearn.preprocessing import PolynomialFeatures
