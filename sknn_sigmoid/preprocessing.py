@@ -40,7 +40,7 @@ def image_moments(images):
     Parameters
     ----------
     images : ndarray of shape (n_images, height, width)
-        Non-negative intensities.
+        Non-negative, finite intensities.
 
     Returns
     -------
@@ -48,18 +48,25 @@ def image_moments(images):
         Float64. An empty image (mass 0) has its centre at (height / 2, width / 2),
         and an image whose mass lies on one row has the shear 0.
     """
-    _, height, width = images.shape
+    n, height, width = images.shape
     r = np.arange(height, dtype=np.float64)
     c = np.arange(width, dtype=np.float64)
-    row_mass = images.sum(axis=2, dtype=np.float64)
-    column_mass = images.sum(axis=1, dtype=np.float64)
+    # The moments do not change with the scale of an image: each is taken with its
+    # brightest pixel in [1, 2), so that the sums cannot overflow at the largest
+    # floats. The scale is a power of 2, so the division changes no bit.
+    peak = images.reshape(n, -1).max(axis=1, initial=0).astype(np.float64)
+    empty = ~(peak > 0)
+    scale = np.ldexp(1.0, np.frexp(peak)[1] - 1)
+    scale[empty] = 1.0
+    images = images / scale[:, np.newaxis, np.newaxis]
+    row_mass = images.sum(axis=2)
+    column_mass = images.sum(axis=1)
     m = row_mass.sum(axis=1)
-    empty = m <= 0
     m[empty] = 1.0
     r_bar = row_mass @ r / m
     c_bar = column_mass @ c / m
     sigma_rr = row_mass @ r**2 / m - r_bar**2
-    sigma_rc = np.einsum("nhw,h->nw", images, r, dtype=np.float64) @ c / m
+    sigma_rc = np.einsum("nhw,h->nw", images, r) @ c / m
     sigma_rc -= r_bar * c_bar
     # Below this, the row variance is rounding error: the mass lies on one row.
     flat = sigma_rr <= 1e-9 * height**2
@@ -75,19 +82,33 @@ def deskew(images):
     column j + c_bar - w/2 + s (i - h/2) (see :func:`image_moments`), interpolated
     bilinearly in the image extended by zeros beyond its border. A stroke whose
     column moves by s per row comes out vertical, at column w/2. An upright image
-    already centred at (h/2, w/2) comes out unchanged: MNIST's digits are centred
-    that way.
+    already centred at (h/2, w/2) comes out unchanged.
+
+    The centre (h/2, w/2) is in the coordinates of the pixels' indices: the point
+    where MNIST centres its digits (their centres of mass average (14.0, 14.0) in
+    the 28 x 28 field). Images centred at ((h - 1)/2, (w - 1)/2) instead, like
+    scikit-learn's 8 x 8 digits, move by half a pixel down and right, and are
+    interpolated between pixels.
 
     Parameters
     ----------
-    images : ndarray of shape (n_images, height, width)
-        Non-negative intensities, float32 or float64.
+    images : array-like of shape (n_images, height, width)
+        Non-negative, finite intensities. float32 stays float32; any other type is
+        computed in float64.
 
     Returns
     -------
     ndarray of shape (n_images, height, width)
-        Of the dtype of ``images``.
+        float32 for float32 images, else float64.
     """
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(
+            "images must be an array of shape (n_images, height, width); got "
+            f"the shape {images.shape}."
+        )
+    if images.dtype != np.float32:
+        images = images.astype(np.float64, copy=False)
     n, height, width = images.shape
     r_bar, c_bar, s = image_moments(images)
     r = np.arange(height, dtype=np.float64)
@@ -119,7 +140,9 @@ def _image_shape(value):
     expected = "None or a pair of positive ints (height, width)"
     if value is None:
         return None
-    if isinstance(value, str) or not hasattr(value, "__len__") or len(value) != 2:
+    if isinstance(value, np.ndarray):
+        value = list(value) if value.ndim == 1 else None
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
         return TypeError, expected
     if not all(v._is_number(n, numbers.Integral) for n in value):
         return TypeError, expected
@@ -141,10 +164,11 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Each row of X is an image of ``height * width`` non-negative intensities (row by
     row). The image is sheared so that the line predicting a stroke's column from
     its row becomes vertical, and moved so that its centre of mass is at
-    (height / 2, width / 2); pixels between the grid points are interpolated
-    bilinearly, and the image is taken to be 0 beyond its border (see
-    :func:`deskew`). The pixels keep their places, so the output has the input's
-    features and can be drawn as images.
+    (height / 2, width / 2), counted in pixel indices, where MNIST centres its
+    digits; pixels between the grid points are interpolated bilinearly, and the
+    image is taken to be 0 beyond its border (see :func:`deskew`). The pixels keep
+    their places, so the output has the input's features and can be drawn as
+    images.
 
     Nothing is learned: ``fit`` only checks X and settles the image shape. LeCun et
     al. (1998) deskewed MNIST this way for several classifiers of their comparison;

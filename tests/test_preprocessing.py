@@ -104,6 +104,24 @@ def test_images_moved_far_read_zeros_beyond_their_border_not_their_neighbours():
     assert_array_equal(deskew(images)[0, :2], 0.0)
 
 
+def test_the_moments_do_not_overflow_at_the_largest_floats():
+    images = np.random.default_rng(0).random((10, 8, 8))
+    scale = 1e306
+    assert_allclose(deskew(images * scale) / scale, deskew(images), rtol=1e-12)
+    X = np.zeros((1, 64))
+    X[0, [10, 50]] = 1e308
+    assert np.isfinite(Deskewer().fit_transform(X)).all()
+
+
+def test_deskew_takes_arrays_of_images_only():
+    images = [[[0, 1], [2, 0]]]
+    assert deskew(images).dtype == np.float64
+    assert deskew(np.array(images, dtype=np.uint8)).dtype == np.float64
+    assert_allclose(deskew(images), deskew(np.array(images, dtype=np.float64)))
+    with pytest.raises(ValueError, match=r"shape \(n_images, height, width\)"):
+        deskew(np.ones((4, 4)))
+
+
 def test_digits_come_out_upright_and_centred():
     X, _ = load_digits(return_X_y=True)
     before = image_moments(X.reshape(-1, 8, 8))
@@ -137,9 +155,10 @@ def test_image_shape_is_as_square_as_the_features_allow(n_pixels, shape):
     assert Deskewer().fit(X).image_shape_ == shape
 
 
-def test_image_shape_given():
+@pytest.mark.parametrize("image_shape", [(6, 4), [6, 4], np.array([6, 4])])
+def test_image_shape_given(image_shape):
     X = np.random.default_rng(0).random((3, 6 * 4))
-    fitted = Deskewer(image_shape=(6, 4)).fit(X)
+    fitted = Deskewer(image_shape=image_shape).fit(X)
     assert fitted.image_shape_ == (6, 4)
     expected = deskew(X.reshape(3, 6, 4)).reshape(3, 24)
     assert_allclose(fitted.transform(X), expected)
@@ -153,6 +172,10 @@ def test_image_shape_given():
         ("6x4", TypeError, "image_shape"),
         ((6, 4, 1), TypeError, "image_shape"),
         ((6.0, 4), TypeError, "image_shape"),
+        ({6, 4}, TypeError, "image_shape"),
+        ({6: 1, 4: 2}, TypeError, "image_shape"),
+        (np.array(24), TypeError, "image_shape"),
+        (b"\x06\x04", TypeError, "image_shape"),
     ],
 )
 def test_bad_image_shape(image_shape, error, message):
