@@ -9,7 +9,8 @@ Commands
     Train one estimator (``--estimator mlp`` or ``logistic``) with the
     hyperparameters given as options, print its test accuracy and fit time, and
     with ``--save PATH`` write the fitted ``Pipeline(MinMaxScaler, estimator)``
-    with joblib.
+    with joblib (``Pipeline(Deskewer, MinMaxScaler, estimator)`` with
+    ``--deskew``).
 ``evaluate PATH``
     Print the test accuracy of a saved model (``--report``: per-class report).
 ``plot PATH``
@@ -68,6 +69,7 @@ from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
 from ._validation import validate_params
+from .preprocessing import Deskewer
 
 PROG = "sknn-sigmoid"
 
@@ -195,7 +197,7 @@ class EpochReporter:
 class TrainingResult(NamedTuple):
     """What :func:`train_epochs` did."""
 
-    model: object  # the fitted Pipeline(MinMaxScaler, estimator)
+    model: object  # the fitted Pipeline([Deskewer,] MinMaxScaler, estimator)
     epochs: int  # epochs completed
     kept_epoch: int  # the epoch whose model is kept
     interrupted: bool  # Ctrl-C stopped training
@@ -214,8 +216,11 @@ def train_epochs(
     tol=None,
     random_state=None,
     report=None,
+    deskew=False,
 ):
     """Train ``MinMaxScaler`` + ``estimator`` epoch by epoch with ``partial_fit``.
+
+    With ``deskew``, a :class:`~sknn_sigmoid.preprocessing.Deskewer` goes first.
 
     One call of ``partial_fit`` is one epoch; the optimizer state carries over from
     call to call. ``validation_fraction`` of the data (stratified) is held out and
@@ -255,6 +260,10 @@ def train_epochs(
     rng = check_random_state(random_state)
     classes = np.unique(y)
     X_val = y_val = None
+    steps = []
+    if deskew:  # each image on its own: nothing is learned from the data
+        steps.append(Deskewer().fit(X))
+        X = steps[-1].transform(X)
     if validation_fraction > 0:
         X, X_val, y, y_val = _split(X, y, validation_fraction, rng)
     scaler = MinMaxScaler().fit(X)
@@ -301,7 +310,7 @@ def train_epochs(
         best.validation_scores_ = scores[:best_epoch]
         best.best_validation_score_ = max(best.validation_scores_)
     fit_time = time.perf_counter() - start
-    model = make_pipeline(scaler, best)
+    model = make_pipeline(*steps, scaler, best)
     return TrainingResult(
         model, epoch, best_epoch, interrupted, stopped_early, fit_time
     )
@@ -509,7 +518,8 @@ def _run_train(args, out, err):
         _check_save_path(args.save)
     data = _data_from_args(args)
     print(f"data: {data.description}", file=out)
-    print(f"estimator: MinMaxScaler + {_describe(estimator)}", file=out)
+    first = "Deskewer + " if args.deskew else ""
+    print(f"estimator: {first}MinMaxScaler + {_describe(estimator)}", file=out)
     notes = [] if args.quiet else [err]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -521,7 +531,8 @@ def _run_train(args, out, err):
                     file=stream,
                     flush=True,
                 )
-            model = make_pipeline(MinMaxScaler(), estimator)
+            steps = [Deskewer()] if args.deskew else []
+            model = make_pipeline(*steps, MinMaxScaler(), estimator)
             start = time.perf_counter()
             model.fit(data.X_train, data.y_train)
             fit_time = time.perf_counter() - start
@@ -535,6 +546,7 @@ def _run_train(args, out, err):
                 validation_fraction=args.validation_fraction,
                 random_state=args.random_state,
                 report=EpochReporter(max_epochs, None if args.quiet else err),
+                deskew=args.deskew,
             )
             model, fit_time = result.model, result.fit_time
             _print_stop(result, max_epochs, out, err)
@@ -811,10 +823,16 @@ def build_parser():
     train = commands.add_parser(
         "train",
         help="train one estimator, print its test accuracy, optionally save it",
-        description="Train MinMaxScaler + one estimator. Options left out keep the "
-        "estimator's defaults.",
+        description="Train MinMaxScaler + one estimator (after a Deskewer with "
+        "--deskew). Options left out keep the estimator's defaults.",
     )
     _add_data_options(train)
+    train.add_argument(
+        "--deskew",
+        action="store_true",
+        help="straighten each image first (Deskewer): the saved model deskews the "
+        "images it is given, too",
+    )
     train.add_argument(
         "--estimator",
         choices=sorted(ESTIMATORS),

@@ -145,6 +145,42 @@ def test_train_saves_a_pipeline_whose_score_is_the_printed_accuracy(saved_mlp):
     assert f"saved to {path}" in out
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_train_with_deskew_saves_a_pipeline_that_deskews_first(
+    capsys, tmp_path, solver
+):
+    from sknn_sigmoid.preprocessing import Deskewer
+
+    path = tmp_path / "deskewed.joblib"
+    status, out, err = run(
+        capsys, "train", "--deskew", "--solver", solver, "--hidden-layer-sizes",
+        "30", "--max-iter", "40", "--random-state", "0", "--quiet", "--save", path,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "estimator: Deskewer + MinMaxScaler + SigmoidMLPClassifier(" in out
+    model = joblib.load(path)
+    assert [name for name, _ in model.steps] == [
+        "deskewer",
+        "minmaxscaler",
+        "sigmoidmlpclassifier",
+    ]
+    X_test, y_test = digits_test_split()
+    # The scaler was fitted on deskewed images: its minima and maxima are theirs.
+    X, y = load_digits(return_X_y=True)
+    X_train, _, _, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    deskewed = Deskewer().fit_transform(X_train)
+    if solver == "lbfgs":
+        np.testing.assert_allclose(model[1].data_max_, deskewed.max(axis=0))
+    else:  # fitted on the training part left after the validation hold-out
+        assert (model[1].data_max_ <= deskewed.max(axis=0)).all()
+        assert not np.allclose(model[1].data_max_, X_train.max(axis=0))
+    accuracy = model.score(X_test, y_test)
+    assert printed_accuracy(out) == pytest.approx(accuracy, abs=5e-5)
+    assert accuracy > 0.85
+
+
 def test_train_prints_progress_per_epoch_and_keeps_the_best_epoch(saved_mlp):
     path, out, err = saved_mlp
     matches = [EPOCH_LINE.match(line) for line in err.splitlines()]
