@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 
 from . import _validation as v
 from ._base import keep_state_on_error
+from ._parallel import RowWorkers
 
 # Images are deskewed this many at a time, so that the work arrays stay small (the
 # sampling coordinates take 16 bytes a pixel: 13 MB for 1,024 images of 28 x 28).
@@ -263,10 +264,16 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=False)
         out = np.empty_like(X)
         height, width = self.image_shape_
-        for start in range(0, X.shape[0], CHUNK_ROWS):
+
+        def deskew_chunk(start):
             chunk = X[start : start + CHUNK_ROWS]
             images = chunk.reshape(len(chunk), height, width)
             out[start : start + CHUNK_ROWS] = deskew(images).reshape(len(chunk), -1)
+
+        # The chunks are independent, and cut by CHUNK_ROWS alone: the result is the
+        # same whatever the number of threads.
+        with RowWorkers() as workers:
+            workers.map(deskew_chunk, range(0, X.shape[0], CHUNK_ROWS))
         return out
 
     def _check_X(self, X, reset):

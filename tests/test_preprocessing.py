@@ -137,6 +137,19 @@ def test_transformer_is_the_function_on_rows_in_chunks(monkeypatch):
     assert_allclose(Deskewer().fit_transform(X[:50]), expected, rtol=1e-12)
 
 
+def test_the_same_on_one_thread_and_on_two(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.default_rng(0).random((40, 64))
+    monkeypatch.setattr(pre, "CHUNK_ROWS", 6)
+    with threadpool_limits(1):
+        one = Deskewer().fit_transform(X)
+    with threadpool_limits(2):
+        two = Deskewer().fit_transform(X)
+    assert_array_equal(one, two)
+    assert_allclose(two, deskew(X.reshape(40, 8, 8)).reshape(40, 64), rtol=1e-12)
+
+
 def test_dtypes():
     X, _ = load_digits(return_X_y=True)
     out64 = Deskewer().fit_transform(X)
