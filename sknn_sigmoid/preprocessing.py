@@ -40,8 +40,8 @@ def image_moments(images):
 
     Parameters
     ----------
-    images : ndarray of shape (n_images, height, width)
-        Non-negative, finite intensities.
+    images : array-like of shape (n_images, height, width)
+        Non-negative, finite intensities (not checked here).
 
     Returns
     -------
@@ -49,6 +49,7 @@ def image_moments(images):
         Float64. An empty image (mass 0) has its centre at (height / 2, width / 2),
         and an image whose mass lies on one row has the shear 0.
     """
+    images = np.asarray(images)
     n, height, width = images.shape
     r = np.arange(height, dtype=np.float64)
     c = np.arange(width, dtype=np.float64)
@@ -110,7 +111,16 @@ def deskew(images):
         )
     if images.dtype != np.float32:
         images = images.astype(np.float64, copy=False)
+    if not np.isfinite(images).all() or (images < 0).any():
+        raise ValueError("images must hold finite, non-negative intensities.")
+    return _deskew(images)
+
+
+def _deskew(images):
+    """:func:`deskew` of float32 or float64 images already checked."""
     n, height, width = images.shape
+    if n == 0:
+        return images.copy()
     r_bar, c_bar, s = image_moments(images)
     r = np.arange(height, dtype=np.float64)
     c = np.arange(width, dtype=np.float64)
@@ -268,7 +278,7 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         def deskew_chunk(start):
             chunk = X[start : start + CHUNK_ROWS]
             images = chunk.reshape(len(chunk), height, width)
-            out[start : start + CHUNK_ROWS] = deskew(images).reshape(len(chunk), -1)
+            out[start : start + CHUNK_ROWS] = _deskew(images).reshape(len(chunk), -1)
 
         # The chunks are independent, and cut by CHUNK_ROWS alone: the result is the
         # same whatever the number of threads.

@@ -424,9 +424,10 @@ def test_weight_images_through_pca_are_drawn_over_the_pixels(whiten):
     assert disp.images_[0].get_array().shape == (8, 8)
 
 
-def test_weight_images_after_deskewing_are_drawn_over_the_deskewed_pixels():
-    # Deskewer keeps the pixel grid: a unit's picture is its weights on the
-    # deskewed, scaled pixels, carried back through the PCA.
+def test_weight_images_accept_a_deskewer_in_front():
+    # Deskewer keeps the pixel grid, so the display takes it as a step that keeps
+    # the pixels: a unit's picture is its weights on the deskewed, scaled pixels,
+    # carried back through the PCA.
     from sklearn.decomposition import PCA
 
     from sknn_sigmoid.preprocessing import Deskewer

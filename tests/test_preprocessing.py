@@ -52,7 +52,8 @@ def test_a_slanted_bar_comes_out_upright_in_the_centre_column(slope):
 
 
 def test_a_half_slope_is_undone_by_interpolation():
-    # Columns 3 + (r - 3) / 2 for rows 1, 3, 5: the shear is 1/2, the centre (3, 4).
+    # Columns 3 + (r - 3) / 2 for rows 1, 3, 5: the shear is 1/2, the centre (3, 3),
+    # to be moved to (h/2, w/2) = (3, 4).
     image = np.zeros((6, 8))
     image[[1, 3, 5], [2, 3, 4]] = 1.0
     r_bar, c_bar, s = image_moments(image[np.newaxis])
@@ -120,6 +121,11 @@ def test_deskew_takes_arrays_of_images_only():
     assert_allclose(deskew(images), deskew(np.array(images, dtype=np.float64)))
     with pytest.raises(ValueError, match=r"shape \(n_images, height, width\)"):
         deskew(np.ones((4, 4)))
+    for bad in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="finite, non-negative"):
+            deskew(np.array([[[1.0, bad], [0.0, 1.0]]]))
+    assert deskew(np.zeros((0, 6, 6), dtype=np.float32)).shape == (0, 6, 6)
+    assert_allclose(image_moments([[[0, 1], [1, 0]]])[2], [-1.0])
 
 
 def test_digits_come_out_upright_and_centred():

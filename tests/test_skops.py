@@ -26,9 +26,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 MLP = "sknn_sigmoid._mlp.SigmoidMLPClassifier"
 LOGISTIC = "sknn_sigmoid._logistic.OneVsRestLogistic"
+DESKEWER = "sknn_sigmoid.preprocessing.Deskewer"
 # The types of this package a saved model may hold: the estimators and the training
-# state they keep to continue training.
-OWN_TYPES = {MLP, LOGISTIC}
+# state they keep to continue training, and the deskewing step.
+OWN_TYPES = {MLP, LOGISTIC, DESKEWER}
 
 ESTIMATORS = {
     "mlp-adam": lambda: SigmoidMLPClassifier(
@@ -116,6 +117,23 @@ def round_trip(model, tmp_path):
     untrusted = sio.get_untrusted_types(file=path)
     assert set(untrusted) <= OWN_TYPES
     return sio.load(path, trusted=sorted(OWN_TYPES)), untrusted
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_deskewing_pipeline_round_trips_trusting_the_documented_names(
+    digits, tmp_path, dtype
+):
+    from sknn_sigmoid.preprocessing import Deskewer
+
+    X, y = digits
+    X = X.astype(dtype)
+    model = make_pipeline(
+        Deskewer(), MinMaxScaler(), SigmoidMLPClassifier((12,), max_iter=4)
+    ).fit(X, y)
+    loaded, untrusted = round_trip(model, tmp_path)
+    assert set(untrusted) == {MLP, DESKEWER}
+    assert_same_state(vars(loaded[0]), vars(model[0]), "deskewer")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 @pytest.mark.parametrize("pipeline", [False, True], ids=["alone", "pipeline"])
