@@ -114,7 +114,11 @@ def log_loss(A, Y, w, m):
     J = -1/m sum_i w_i sum_k [y_ik log a_ik + (1 - y_ik) log(1 - a_ik)].
 
     Activations are clipped away from 0 and 1 by the dtype's epsilon so that a
-    saturated unit gives a large but finite loss.
+    saturated unit gives a large but finite loss. The loss is computed from a, as
+    scikit-learn computes it from its probabilities, not from z: for a confidently
+    wrong output (|z| beyond about 8 in float32, 30 in float64) 1 - a is rounded, and
+    J grows more slowly than its gradient a - y says, then levels off at -log(eps)
+    per output.
 
     Parameters
     ----------

@@ -166,10 +166,19 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     if warm:
         coefs, intercepts = _copy_network(est, layer_sizes)
         progress = copy.deepcopy(est._progress)
+        if _validates(est, incremental):
+            # Its validation split is drawn anew: this call keeps the best of its
+            # own epochs, not a model of an earlier call scored on other samples.
+            progress.best_validation_score = -np.inf
+            progress.best_params = None
+            progress.no_improvement_count = 0
     else:
         coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype, Y, w)
         progress = Progress()
 
+    # Whether this call holds out a validation set: the validation attributes
+    # describe the model only then (an earlier call's scores stay in the history).
+    validates = _validates(est, incremental)
     callbacks = EpochCallbacks(
         est,
         X,
@@ -177,7 +186,9 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         sample_weight,
         # L-BFGS opens the task of its next iteration before scipy decides to stop.
         max_epochs=1 if incremental else est.max_iter + (est.solver == "lbfgs"),
-        fitted_attributes=functools.partial(fitted_attributes, est, classes_),
+        fitted_attributes=functools.partial(
+            fitted_attributes, est, classes_, early_stopping=validates
+        ),
     )
     with RowWorkers() as workers:
         if est.solver == "lbfgs":
@@ -193,9 +204,21 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
                 incremental, workers, callbacks,
             )  # fmt: skip
-    _store(est, classes_, coefs, intercepts, progress, optimizer)
+    _store(est, classes_, coefs, intercepts, progress, optimizer, validates)
     callbacks.fit_ends()
     return est
+
+
+def _validates(est, incremental):
+    """Whether this call to ``fit`` holds out a validation set (early stopping).
+
+    ``partial_fit`` and L-BFGS never do.
+    """
+    return bool(
+        getattr(est, "early_stopping", False)
+        and not incremental
+        and est.solver != "lbfgs"
+    )
 
 
 def _optimizer_to_continue(est, continuing):
@@ -251,9 +274,8 @@ def _run_gradient_descent(
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
     out of epochs before its stopping rule ended it."""
     n_samples = X.shape[0]
-    early_stopping = getattr(est, "early_stopping", False) and not incremental
     train_rows, validation = None, None
-    if early_stopping:
+    if _validates(est, incremental):
         train_rows, validation = _split_validation(est, X, Y, w, rng)
     n_train = n_samples if train_rows is None else len(train_rows)
     batch_size = resolve_batch_size(est.batch_size, n_train)
@@ -318,6 +340,7 @@ def _split_validation(est, X, Y, w, rng):
 def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
     """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
     n_iter_before = progress.n_iter
+    max_fun = getattr(est, "max_fun", LBFGS_MAX_FUN)
     coefs, intercepts, stopped_early = train_lbfgs(
         coefs,
         intercepts,
@@ -327,11 +350,12 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         alpha=est.alpha,
         loss=est._network_loss,
         max_iter=est.max_iter,
-        max_fun=getattr(est, "max_fun", 15000),
+        max_fun=max_fun,
         tol=est.tol,
         workers=workers,
         progress=progress,
         callbacks=callbacks,
+        verbose=est.verbose,
     )
     if stopped_early:
         status, message = stopped_early
@@ -340,8 +364,13 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
             advice = "Scale the inputs to [0, 1], e.g. with MinMaxScaler"
         elif n_iter >= est.max_iter:
             advice = f"Increase max_iter (it is {est.max_iter})"
+        elif hasattr(est, "max_fun"):
+            advice = f"Increase max_fun (it is {max_fun})"
         else:
-            advice = f"Increase max_fun (it is {est.max_fun})"
+            advice = (
+                f"Its budget of {max_fun} evaluations of the loss ran out; scale the "
+                "inputs to [0, 1], e.g. with MinMaxScaler, or raise tol"
+            )
         warn(
             f"{type(est).__name__}: L-BFGS-B stopped after {n_iter} iterations "
             f"without converging ({message}). {advice}.",
@@ -350,9 +379,19 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
     return coefs, intercepts
 
 
-def fitted_attributes(est, classes, coefs, intercepts, progress):
-    """The public fitted attributes of a model with these parameters and progress."""
-    early_stopping = bool(progress.validation_scores)
+# The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
+# parameter: scipy's default, as for scikit-learn's LogisticRegression.
+LBFGS_MAX_FUN = 15000
+
+
+def fitted_attributes(est, classes, coefs, intercepts, progress, *, early_stopping):
+    """The public fitted attributes of a model with these parameters and progress.
+
+    ``early_stopping`` is whether the call that made them held out a validation set:
+    then ``best_loss_`` is None and the validation attributes list every epoch that
+    was scored (by this call or, with ``warm_start``, by earlier ones that held out a
+    validation set); else the validation attributes are None, as in scikit-learn.
+    """
     return {
         "classes_": classes,
         **est._network_attributes(coefs, intercepts),
@@ -375,8 +414,12 @@ def fitted_attributes(est, classes, coefs, intercepts, progress):
     }
 
 
-def _store(est, classes, coefs, intercepts, progress, optimizer):
-    est.__dict__.update(fitted_attributes(est, classes, coefs, intercepts, progress))
+def _store(est, classes, coefs, intercepts, progress, optimizer, early_stopping):
+    est.__dict__.update(
+        fitted_attributes(
+            est, classes, coefs, intercepts, progress, early_stopping=early_stopping
+        )
+    )
     est._progress = progress
     est._optimizer = optimizer
 

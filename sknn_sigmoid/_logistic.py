@@ -26,8 +26,13 @@ class OneVsRestLogistic(
 
     This is the network of :class:`SigmoidMLPClassifier` without hidden layer and
     with log-loss: the K models share no parameter and their losses add up, so they
-    are trained together as one matrix, which gives the same models as training
-    them one by one.
+    are trained together as one matrix. Each step of gradient descent is the step
+    each model would take alone; what they share is when to stop (the rule of
+    ``tol`` watches the sum of the K losses, and L-BFGS searches along one line for
+    all of them), so they stop where K separate fits, each stopping on its own,
+    would not. As in :class:`SigmoidMLPClassifier`, each mini-batch adds the whole
+    penalty, divided by its share b / n of m: mini-batch training weighs ``alpha``
+    n / b times more than full batches or L-BFGS do.
 
     .. note:: The class is declared ``OneVsRestLogistic(ClassifierMixin,
        CallbackSupportMixin, SigmoidNetworkMixin, BaseEstimator)``:
@@ -85,7 +90,7 @@ class OneVsRestLogistic(
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling. The weights start at zero.
     verbose : bool, default=False
-        Print the loss after every epoch.
+        Print the loss after every epoch (every iteration of "lbfgs").
 
     Attributes
     ----------

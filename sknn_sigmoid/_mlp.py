@@ -25,7 +25,10 @@ class SigmoidMLPClassifier(
 
     where w_i are the sample weights and m = sum_i w_i (the number of samples when no
     weights are given). A mini-batch of b of the n samples is normalised by b / n of
-    m, so that its gradient estimates the gradient of J. The output error is then
+    m, so that its gradient estimates the gradient of J's data term; its penalty,
+    as in scikit-learn's ``MLPClassifier``, is divided by that b / n of m too, so
+    mini-batch training weighs the penalty n / b times more than J does (see the
+    user guide's "Training" page). The output error is then
     delta[L] = (a - y) a (1 - a) w / m. With ``loss="log_loss"`` the first term is
     the binary cross-entropy of every output, -1/m sum_i w_i sum_k [y log a +
     (1 - y) log(1 - a)], whose output error is delta[L] = (a - y) w / m.
@@ -136,7 +139,8 @@ class SigmoidMLPClassifier(
         or at random if a class has too few samples to be split), score it after
         every epoch, stop when the score stops improving and keep the weights of the
         best epoch. Both parts need samples of positive weight. Used by ``fit`` with
-        "sgd" or "adam"; ``partial_fit`` ignores it.
+        "sgd" or "adam"; ``partial_fit`` ignores it. With ``warm_start``, each
+        ``fit`` draws its own split and keeps the best of its own epochs.
     validation_fraction : float, default=0.1
         Share of the training data held out for ``early_stopping``, in (0, 1).
     shuffle : bool, default=True
@@ -147,7 +151,7 @@ class SigmoidMLPClassifier(
         Seeds the initial weights, the shuffling and the validation split. An int
         gives bit-identical results from run to run.
     verbose : bool, default=False
-        Print the loss after every epoch.
+        Print the loss after every epoch (every iteration of "lbfgs").
 
     Attributes
     ----------
@@ -170,11 +174,16 @@ class SigmoidMLPClassifier(
     loss_curve_ : list of float
         The loss J of every epoch.
     best_loss_ : float or None
-        The smallest training loss reached; None with ``early_stopping``.
+        The smallest training loss reached; None if the last call to ``fit`` used
+        ``early_stopping``.
     validation_scores_ : list of float or None
-        Accuracy on the held-out data after every epoch (``early_stopping`` only).
+        Accuracy on the held-out data after every epoch, if the last call was a
+        ``fit`` with ``early_stopping``, else None. With ``warm_start``, it lists the
+        epochs of every ``fit`` that held out data, so it may be shorter than
+        ``loss_curve_``.
     validation_loss_curve_ : list of float or None
-        The loss J on the held-out data after every epoch (``early_stopping`` only).
+        The loss J on the held-out data after the same epochs as
+        ``validation_scores_``.
     best_validation_score_ : float or None
         The best of ``validation_scores_``.
     n_features_in_ : int

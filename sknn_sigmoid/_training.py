@@ -327,9 +327,11 @@ def run_epoch(
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
     A batch of b of the n samples normalises its loss by b / n of the total weight m,
-    so that its gradient is an unbiased estimate of the gradient of J (with uniform
-    weights this is the batch's own weight; with class weights, a batch without the
-    heavy classes counts little, as it should).
+    so that the gradient of its data term is an unbiased estimate of that of J (with
+    uniform weights this is the batch's own weight; with class weights, a batch
+    without the heavy classes counts little, as it should). Its L2 penalty is divided
+    by the same normaliser, as in scikit-learn: over an epoch, the penalty counts
+    n / b times.
 
     Returns
     -------
@@ -367,12 +369,12 @@ class StoppingRule:
         """Record an epoch's figures; return True once training stopped improving."""
         if validation_score is None:
             improved = loss <= progress.best_loss - self.tol
-            progress.best_loss = min(progress.best_loss, loss)
         else:
             improved = validation_score >= progress.best_validation_score + self.tol
             if validation_score > progress.best_validation_score:
                 progress.best_validation_score = validation_score
                 progress.best_params = [p.copy() for p in params]
+        progress.best_loss = min(progress.best_loss, loss)
         progress.no_improvement_count = (
             0 if improved else (progress.no_improvement_count + 1)
         )
@@ -509,12 +511,14 @@ def train_lbfgs(
     workers,
     progress,
     callbacks=None,
+    verbose=False,
 ):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The computation stays in the dtype of ``coefs``; only the flat parameter vector
-    that scipy sees is float64. ``progress`` is updated after every iteration, and
-    ``callbacks`` are told of each (one task per iteration).
+    that scipy sees is float64. ``progress`` is updated after every iteration (and
+    its loss printed if ``verbose``), and ``callbacks`` are told of each (one task
+    per iteration).
 
     Returns
     -------
@@ -545,6 +549,8 @@ def train_lbfgs(
         progress.t += n
         progress.loss_curve.append(float(intermediate_result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
+        if verbose:
+            _report(progress, progress.loss_curve[-1], None)
         if callbacks is not None:
             params = unpack(intermediate_result.x, shapes, dtype)
             if callbacks.epoch_ends(params[:L], params[L:], progress):

@@ -100,9 +100,14 @@ def layer_sizes(value):
     expected = "a positive int or a sequence of positive ints"
     if _is_number(value, numbers.Integral):
         value = [value]
-    if isinstance(value, str) or not hasattr(value, "__iter__"):
+    # A list, a tuple or a 1-d array: an order that means layers (a set, a dict or a
+    # generator has none, or is used up by the check).
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        sizes = value.tolist()
+    elif isinstance(value, (list, tuple)):
+        sizes = list(value)
+    else:
         return TypeError, expected
-    sizes = list(value)
     if not all(_is_number(n, numbers.Integral) for n in sizes):
         return TypeError, expected
     return None if all(n >= 1 for n in sizes) else (ValueError, expected)

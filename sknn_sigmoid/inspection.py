@@ -501,7 +501,9 @@ default=None
         """Draw the loss curve of a fitted estimator, and its validation curves.
 
         ``validation_loss_curve_`` and ``validation_scores_`` are recorded by
-        :class:`~sknn_sigmoid.SigmoidMLPClassifier` with ``early_stopping=True``.
+        :class:`~sknn_sigmoid.SigmoidMLPClassifier` with ``early_stopping=True``;
+        after a ``warm_start`` fit without it, those of the earlier fits are still
+        drawn, at their epochs.
 
         Parameters
         ----------
@@ -516,16 +518,19 @@ default=None
             The plotted display.
         """
         _, network = _network(estimator)
-        scores = getattr(network, "validation_scores_", None)
-        epochs = getattr(getattr(network, "_progress", None), "validation_epochs", None)
+        # The training history holds the validation figures of every fit that held
+        # out data, even when the last one did not (its validation attributes are
+        # then None), with the epochs they were recorded at.
+        progress = getattr(network, "_progress", None)
+        if progress is not None and progress.validation_scores:
+            losses = progress.validation_loss_curve
+            scores, epochs = progress.validation_scores, progress.validation_epochs
+        else:
+            losses = getattr(network, "validation_loss_curve_", None)
+            scores, epochs = getattr(network, "validation_scores_", None), None
         if scores is None or not epochs or len(epochs) != len(scores):
             epochs = None  # taken to be the last epochs
-        return cls(
-            network.loss_curve_,
-            getattr(network, "validation_loss_curve_", None),
-            scores,
-            epochs,
-        ).plot(**kwargs)
+        return cls(network.loss_curve_, losses, scores, epochs).plot(**kwargs)
 
 
 def _score_axes(ax, make=True):

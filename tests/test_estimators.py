@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _base
 
 ESTIMATORS = [SigmoidMLPClassifier, OneVsRestLogistic]
 
@@ -363,6 +363,32 @@ def test_lbfgs_says_which_budget_ran_out(small, Estimator):
         est = Estimator(solver="lbfgs", max_iter=200, max_fun=5)
         with pytest.warns(ConvergenceWarning, match=r"Increase max_fun \(it is 5\)"):
             est.fit(X, y)
+
+
+def test_lbfgs_budget_of_one_vs_rest_is_a_convergence_warning(small, monkeypatch):
+    # OneVsRestLogistic has no max_fun parameter: the warning must not ask for it.
+    X, y = small
+    monkeypatch.setattr(_base, "LBFGS_MAX_FUN", 5)
+    est = OneVsRestLogistic(solver="lbfgs", max_iter=200)
+    with pytest.warns(ConvergenceWarning, match="budget of 5 evaluations") as record:
+        est.fit(X, y)
+    assert not any("max_fun" in str(w.message) for w in record)
+    assert est.n_iter_ < 200
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_verbose_prints_every_lbfgs_iteration(small, Estimator, capsys):
+    X, y = small
+    est = Estimator(solver="lbfgs", max_iter=3, verbose=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "Iteration 1",
+        "Iteration 2",
+        "Iteration 3",
+    ]
+    assert float(lines[-1].split("= ")[1]) == pytest.approx(est.loss_, rel=1e-7)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

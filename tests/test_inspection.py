@@ -202,12 +202,14 @@ def test_validation_curves_drawn_at_the_epochs_they_were_recorded(digits):
     for _ in range(3):
         later.partial_fit(X, y, classes=np.unique(y))
     later.set_params(warm_start=True).fit(X, y)
-    # Early stopping first, then a fit without it: the scores stay those of the first.
+    # Early stopping first, then a fit without it: the picture still shows the first
+    # fit's scores, though the attributes, as in scikit-learn, are None.
     earlier = SigmoidMLPClassifier((8,), max_iter=4, **MLP).fit(X, y)
     earlier.set_params(warm_start=True, early_stopping=False).fit(X, y)
+    assert earlier.validation_scores_ is None
     for est, first_epoch in ((later, 4), (earlier, 1)):
         disp = LossCurveDisplay.from_estimator(est)
-        n = len(est.validation_scores_)
+        n = len(est._progress.validation_scores)
         assert len(est.loss_curve_) > n  # so drawing from epoch 1 would be wrong
         for name in ("validation_loss", "validation_score"):
             assert_array_equal(

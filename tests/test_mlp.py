@@ -1,5 +1,7 @@
 """SigmoidMLPClassifier: its loss, forward propagation, solvers and early stopping."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -138,6 +140,39 @@ def test_early_stopping_keeps_the_best_epoch():
     again = SigmoidMLPClassifier(**params, max_iter=best_epoch).fit(X, y)
     for a, b in zip(est.coefs_, again.coefs_):
         assert_array_equal(a, b)
+
+
+def test_validation_attributes_describe_the_last_fit_under_warm_start():
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(10,), early_stopping=True, max_iter=4, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        assert len(est.validation_scores_) == est.n_iter_ == 4
+        assert est.best_loss_ is None
+        # A warm fit without early stopping: no held-out data, so no scores, and
+        # the smallest training loss of all epochs.
+        est.set_params(warm_start=True, early_stopping=False, max_iter=3).fit(X, y)
+        assert est.n_iter_ == 7
+        assert est.validation_scores_ is None
+        assert est.validation_loss_curve_ is None
+        assert est.best_validation_score_ is None
+        assert est.best_loss_ == min(est.loss_curve_)
+        # Early stopping again: every epoch that held out data is listed.
+        est.set_params(early_stopping=True, max_iter=2).fit(X, y)
+        assert est.n_iter_ == 9
+        assert len(est.validation_scores_) == len(est.validation_loss_curve_) == 6
+        assert est._progress.validation_epochs == [1, 2, 3, 4, 8, 9]
+        assert est.best_loss_ is None
+        # The best of this call's two epochs, even if an earlier call scored higher.
+        assert est.best_validation_score_ == max(est.validation_scores_[-2:])
+        # partial_fit holds out nothing.
+        est.partial_fit(X, y)
+        assert est.validation_scores_ is None
+        assert est.best_loss_ == min(est.loss_curve_)
 
 
 def test_stops_when_the_loss_stops_falling(data):
