@@ -132,11 +132,18 @@ def make_optimizer(est, params):
     )
 
 
-def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
+def fit_network(
+    est, X, y, sample_weight, *, incremental, classes=None, validation=None
+):
     """Fit or continue to fit ``est``: the body of ``fit`` and ``partial_fit``.
 
     ``incremental`` is True for ``partial_fit``: one epoch, continuing from the fitted
     state. ``fit`` continues only with ``warm_start=True``.
+
+    ``validation``, a pair ``(X_val, y_val)``, is for ``partial_fit`` only: the epoch
+    is scored on it, and the stopping rule (with the learning-rate schedule it
+    drives) watches that score, as in ``fit`` with ``early_stopping``.
+    ``est._progress.stopped`` then says whether the rule has ended training.
     """
     validate_params(est, est._parameter_constraints)
     fitted = hasattr(est, "classes_")
@@ -160,6 +167,8 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         if not np.any(w > 0):
             raise ValueError("The class and sample weights are all zero.")
     check_total_weight(w)
+    if validation is not None:
+        validation = _validation_set(est, *validation, classes_, X.dtype)
     rng = check_random_state(est.random_state)
 
     layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]
@@ -202,11 +211,43 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
                 optimizer = make_optimizer(est, coefs + intercepts)
             _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, workers, callbacks,
+                incremental, workers, callbacks, validation,
             )  # fmt: skip
     _store(est, classes_, coefs, intercepts, progress, optimizer, validates)
     callbacks.fit_ends()
     return est
+
+
+@keep_state_on_error
+def partial_fit_scored(est, X, y, classes, X_val, y_val):
+    """One epoch of ``partial_fit`` whose stopping rule watches the accuracy on
+    ``X_val, y_val``, as ``fit`` with ``early_stopping`` does on its held-out part.
+
+    For training epoch by epoch with a validation set of one's own (the command
+    line's ``train``): ``est._progress.validation_scores[-1]`` is the epoch's score
+    and ``est._progress.stopped`` whether the rule has ended training (with
+    ``learning_rate="adaptive"``, once the rate has fallen to 1e-6). A failed call
+    leaves ``est`` as it was.
+    """
+    return fit_network(
+        est, X, y, None, incremental=True, classes=classes, validation=(X_val, y_val)
+    )
+
+
+def _validation_set(est, X_val, y_val, classes, dtype):
+    X_val = validate_data(
+        est, X_val, accept_sparse=ACCEPT_SPARSE, dtype=dtype, reset=False
+    )
+    if sp.issparse(X_val):
+        X_val = X_val.tocsr()
+    y_val = np.asarray(y_val)
+    if y_val.shape != (X_val.shape[0],):
+        raise ValueError(
+            f"The validation labels have shape {y_val.shape}; expected "
+            f"({X_val.shape[0]},), one per validation sample."
+        )
+    Y_val = one_hot(y_val, classes, dtype)
+    return Validation(X_val, Y_val, np.ones(len(y_val), dtype))
 
 
 def _validates(est, incremental):
@@ -269,12 +310,16 @@ def _copy_network(est, layer_sizes):
 
 def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
-    callbacks,
+    callbacks, validation=None,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
-    out of epochs before its stopping rule ended it."""
+    out of epochs before its stopping rule ended it.
+
+    ``validation`` (``partial_fit`` only) is a held-out set given by the caller;
+    ``fit`` with ``early_stopping`` splits its own.
+    """
     n_samples = X.shape[0]
-    train_rows, validation = None, None
+    train_rows = None
     if _validates(est, incremental):
         train_rows, validation = _split_validation(est, X, Y, w, rng)
     n_train = n_samples if train_rows is None else len(train_rows)
@@ -300,7 +345,9 @@ def _run_gradient_descent(
         workers=workers,
         callbacks=callbacks,
     )
-    if validation is not None and progress.best_params is not None:
+    progress.stopped = converged
+    # partial_fit goes on from its last epoch; its caller keeps the best one.
+    if validation is not None and progress.best_params is not None and not incremental:
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:

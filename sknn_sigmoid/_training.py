@@ -53,6 +53,7 @@ class Progress:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_params: list = None
+    stopped: bool = False  # the stopping rule ended the last call's training
 
 
 @dataclass

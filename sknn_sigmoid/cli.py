@@ -34,13 +34,16 @@ With the solvers "sgd"/"gd" (gradient descent, the same method under each
 estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of the
 training data (stratified), then runs epochs of ``partial_fit``; after each it
 prints the epoch, the training loss, the validation accuracy, the elapsed time and
-an estimate of the time left to stderr (``--quiet`` silences it). Training stops
-once more than ``--n-iter-no-change`` epochs in a row bring no improvement of
-``--tol`` in the validation accuracy (in the training loss with
-``--validation-fraction 0``), as the estimators' ``n_iter_no_change`` does, or after
-``--max-iter`` epochs, and keeps the model of the best epoch. Ctrl-C stops training
-after the last completed epoch and keeps that model. The solver "lbfgs" trains with
-one call to ``fit`` on all the training data, without per-epoch progress.
+an estimate of the time left to stderr (``--quiet`` silences it). Training follows
+the estimator's own rule, as ``fit`` with ``early_stopping`` does: more than
+``--n-iter-no-change`` epochs in a row without an improvement of ``--tol`` in the
+validation accuracy (in the training loss with ``--validation-fraction 0``) divide
+the "adaptive" learning rate by 5, and end training once it is down to 1e-6 (at
+once with the other schedules); ``--max-iter`` epochs end it too. The model of the
+epoch with the best validation accuracy is kept (of the last epoch with
+``--validation-fraction 0``). Ctrl-C ends training after the last completed epoch
+and keeps the same model. The solver "lbfgs" trains with one call to ``fit`` on all
+the training data, without per-epoch progress; Ctrl-C then saves nothing.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
 1 (2 for a wrong command line, 130 for Ctrl-C outside training). The options are
@@ -68,6 +71,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
+from ._base import partial_fit_scored
 from ._validation import validate_params
 from .preprocessing import Deskewer
 
@@ -210,7 +214,7 @@ def train_epochs(
     X,
     y,
     *,
-    validation_fraction=0.1,
+    validation_fraction=0.0,
     max_epochs=None,
     n_iter_no_change=None,
     tol=None,
@@ -224,15 +228,19 @@ def train_epochs(
 
     One call of ``partial_fit`` is one epoch; the optimizer state carries over from
     call to call. ``validation_fraction`` of the data (stratified) is held out and
-    scored after every epoch; training stops once more than ``n_iter_no_change``
-    epochs in a row bring no improvement of ``tol`` in that score (in the training
-    loss when ``validation_fraction`` is 0), the estimators' own rule, or after
-    ``max_epochs`` epochs, and the model of the best epoch is kept. ``max_epochs``,
-    ``n_iter_no_change`` and ``tol`` default to the estimator's ``max_iter``,
-    ``n_iter_no_change`` and ``tol``.
+    scored after every epoch. Training follows the estimator's own rule, as ``fit``
+    with ``early_stopping`` does: an epoch that brings no improvement of ``tol`` in
+    the validation accuracy (in the training loss when ``validation_fraction`` is
+    0) counts as a stall; more than ``n_iter_no_change`` stalls in a row divide an
+    "adaptive" learning rate by 5 and end training once it is down to 1e-6, and
+    end it at once with the other schedules. It also ends after ``max_epochs``
+    epochs. The model of the epoch with the best validation accuracy is kept (of
+    the last epoch when ``validation_fraction`` is 0). ``n_iter_no_change`` and
+    ``tol``, when given, are set on the estimator; ``max_epochs`` defaults to its
+    ``max_iter``.
 
-    KeyboardInterrupt (Ctrl-C) ends training: the model of the last completed epoch
-    is kept (an interrupted ``partial_fit`` leaves the estimator as it was).
+    KeyboardInterrupt (Ctrl-C) ends training and keeps the same model, among the
+    completed epochs (an interrupted epoch leaves the estimator as it was).
 
     ``report(epoch, loss, validation_score)`` is called after every epoch.
 
@@ -240,12 +248,13 @@ def train_epochs(
     -------
     TrainingResult
     """
+    if n_iter_no_change is not None:
+        estimator.set_params(n_iter_no_change=n_iter_no_change)
+    if tol is not None:
+        estimator.set_params(tol=tol)
     params = estimator.get_params()
     max_epochs = params["max_iter"] if max_epochs is None else max_epochs
-    n_iter_no_change = (
-        params["n_iter_no_change"] if n_iter_no_change is None else n_iter_no_change
-    )
-    tol = params["tol"] if tol is None else tol
+    n_iter_no_change = params["n_iter_no_change"]
     if not 0 <= validation_fraction < 1:
         raise CommandError(
             f"--validation-fraction must be in [0, 1); got {validation_fraction}."
@@ -271,43 +280,42 @@ def train_epochs(
     if X_val is not None:
         X_val = scaler.transform(X_val)
 
-    best, best_epoch = None, 0
-    best_score, best_loss, no_improvement = -np.inf, np.inf, 0
-    scores = []
+    best, best_epoch, best_score = None, 0, -np.inf
     epoch, interrupted, stopped_early = 0, False, False
     try:
         while epoch < max_epochs:
             # A new order every epoch: the estimator's own shuffling repeats one
             # order when random_state is an int.
             order = rng.permutation(len(y))
-            estimator.partial_fit(X[order], y[order], classes=classes)
-            epoch += 1
-            loss = estimator.loss_
             if X_val is None:
-                score = None
-                improved = loss <= best_loss - tol
-                best_loss = min(best_loss, loss)
+                estimator.partial_fit(X[order], y[order], classes=classes)
             else:
-                score = estimator.score(X_val, y_val)
-                scores.append(score)
-                improved = score >= best_score + tol
-                if score > best_score:
-                    best_score, best_epoch = score, epoch
-                    best = copy.deepcopy(estimator)
+                partial_fit_scored(estimator, X[order], y[order], classes, X_val, y_val)
+            epoch += 1
+            progress = estimator._progress
+            score = None if X_val is None else progress.validation_scores[-1]
+            if score is not None and score > best_score:
+                best_score, best_epoch = score, epoch
+                best = copy.deepcopy(estimator)
             if report is not None:
-                report(epoch, loss, score)
-            no_improvement = 0 if improved else no_improvement + 1
-            if no_improvement > n_iter_no_change:
+                report(epoch, estimator.loss_, score)
+            # The estimator's own rule: a stall lowers an "adaptive" rate, and
+            # ends training once the rate is down to 1e-6 (at once, for the others).
+            if progress.stopped:
                 stopped_early = True
                 break
     except KeyboardInterrupt:
         interrupted = True
     if epoch == 0:
         raise KeyboardInterrupt  # nothing trained: nothing to keep
-    if interrupted or best is None:
+    if best is None:
         best, best_epoch = estimator, epoch
+    scores = estimator._progress.validation_scores
     if scores:
-        best.validation_scores_ = scores[:best_epoch]
+        best.validation_scores_ = list(scores[:best_epoch])
+        best.validation_loss_curve_ = list(
+            estimator._progress.validation_loss_curve[:best_epoch]
+        )
         best.best_validation_score_ = max(best.validation_scores_)
     fit_time = time.perf_counter() - start
     model = make_pipeline(*steps, scaler, best)
@@ -564,7 +572,7 @@ def _print_stop(result, max_epochs, out, err):
     if result.interrupted:
         print(
             f"training interrupted after {result.epochs} epochs; keeping the model "
-            f"of epoch {result.epochs}",
+            f"of epoch {result.kept_epoch}",
             file=err,
         )
         print(f"epochs: {result.epochs} (interrupted)", file=out)
@@ -876,7 +884,9 @@ def build_parser():
         "--n-iter-no-change",
         type=int,
         metavar="N",
-        help="stop once more than N epochs in a row bring no improvement of --tol",
+        help="more than N epochs in a row without an improvement of --tol lower an "
+        "adaptive learning rate (training stops once it is down to 1e-6), or stop "
+        "training",
     )
     hyper.add_argument(
         "--random-state",
@@ -888,10 +898,11 @@ def build_parser():
     hyper.add_argument(
         "--validation-fraction",
         type=float,
-        default=0.1,
+        default=0.0,
         metavar="F",
-        help="share of the training data held out to score every epoch "
-        "(default: 0.1; 0: none, stop on the training loss)",
+        help="share of the training data held out to score every epoch, training "
+        "stopping on its accuracy as with early_stopping=True (default: 0, none: "
+        "training stops on the training loss, as fit does by default)",
     )
     train.add_argument(
         "--save", metavar="PATH", help="write the fitted Pipeline with joblib"

@@ -82,6 +82,8 @@ def saved_mlp(tmp_path_factory):
                 "30",
                 "--max-iter",
                 "40",
+                "--validation-fraction",
+                "0.1",
                 "--save",
                 str(path),
             ]
@@ -421,43 +423,61 @@ def test_plot_out_must_be_a_directory(saved_mlp, capsys, tmp_path, monkeypatch):
     assert Path("o.txt").read_text() == ""
 
 
-def test_n_iter_no_change_counts_as_the_estimators_do(capsys):
-    # Only the first epoch improves by tol: the estimator stops once more than
-    # n_iter_no_change=2 epochs brought no improvement, after epoch 4.
+@pytest.mark.parametrize("rate", ["constant", "adaptive"])
+def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
+    # Only the first epoch improves by tol. With a constant rate the estimator stops
+    # once more than n_iter_no_change=2 epochs brought no improvement, after epoch 4;
+    # an adaptive rate is divided by 5 instead, every 3 epochs, and training stops
+    # when it is down to 1e-6: after 1 + 3 * 6 = 19 epochs (0.01 / 5**6 < 1e-6).
     X, y = load_digits(return_X_y=True)
     X_train, _, y_train, _ = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     estimator = SigmoidMLPClassifier(
-        learning_rate="constant", tol=100, n_iter_no_change=2, random_state=0
+        learning_rate=rate, tol=100, n_iter_no_change=2, random_state=0
     ).fit(X_train / 16, y_train)
-    assert estimator.n_iter_ == 4
+    assert estimator.n_iter_ == {"constant": 4, "adaptive": 19}[rate]
     for tol in (["--tol", "100", "--validation-fraction", "0"], ["--tol", "2"]):
         status, out, err = run(
-            capsys, "train", *tol, "--n-iter-no-change", "2", "--max-iter", "20", "-q"
-        )
+            capsys, "train", *tol, "--n-iter-no-change", "2", "--max-iter", "30",
+            "--learning-rate", rate, "-q",
+        )  # fmt: skip
         assert status == 0, err
-        assert "epochs: 4 (stopped by no improvement)" in out
+        assert f"epochs: {estimator.n_iter_} (stopped by no improvement)" in out
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "stop once more than N epochs in a row bring no improvement" in help_text
+    assert "more than N epochs in a row without an improvement of --tol" in help_text
 
 
-def test_a_loss_that_stays_put_improves_with_tol_0_as_in_the_estimators():
-    # The rule is the estimators': an epoch improves when loss <= best - tol, so a
-    # loss that is the same number every epoch never stops training with tol=0.
-    class SameLoss(SigmoidMLPClassifier):
-        def partial_fit(self, X, y, classes=None, sample_weight=None):
-            self.loss_ = 0.5
-            return self
-
+@pytest.mark.parametrize("validation_fraction", [0.0, 0.1])
+def test_train_epochs_follows_the_adaptive_rate_as_fit_does(validation_fraction):
+    # With the default "adaptive" rate, a stall divides the rate by 5 instead of
+    # ending training, which ends once the rate is down to 1e-6. (train once
+    # stopped at the first stall of the validation accuracy: 95.3% on the digits,
+    # where fit reaches 97.8%.)
     X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    estimator = SigmoidMLPClassifier(random_state=0)
     result = cli.train_epochs(
-        SameLoss(), X, y, validation_fraction=0, max_epochs=6, n_iter_no_change=2,
-        tol=0.0,
-    )  # fmt: skip
-    assert result.epochs == 6 and not result.stopped_early
+        estimator,
+        X_train,
+        y_train,
+        validation_fraction=validation_fraction,
+        random_state=0,
+    )
+    assert result.stopped_early and result.epochs < estimator.max_iter
+    assert estimator._optimizer.learning_rate <= 1e-6
+    kept = result.model[-1]
+    if validation_fraction:
+        scores = estimator._progress.validation_scores
+        assert kept.n_iter_ == result.kept_epoch == 1 + int(np.argmax(scores))
+        assert kept.validation_scores_ == scores[: result.kept_epoch]
+    else:  # as fit with the defaults, which scores 97.8% here
+        assert kept is estimator and result.kept_epoch == result.epochs
+        assert result.model.score(X_test, y_test) >= 0.97
 
 
 def _help(capsys, command):
