@@ -57,6 +57,7 @@ import argparse
 import copy
 import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -493,6 +494,21 @@ def _check_save_path(path):
     directory = path.resolve().parent
     if not directory.is_dir():
         raise CommandError(f"cannot save to {path}: no directory {directory}.")
+    _check_writable(directory, f"cannot save to {path}")
+
+
+def _check_writable(directory, failure):
+    """Check that a file can be created in ``directory``, by creating one.
+
+    Permissions alone do not tell (a read-only file system, or a user who may write
+    anywhere but a special file system): the file is created and removed at once.
+    """
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=directory, prefix=".sknn-sigmoid-")
+    except OSError as exc:
+        raise CommandError(f"{failure}: {exc.strerror or exc} ({directory}).") from exc
+    os.close(descriptor)
+    os.unlink(probe)
 
 
 def _describe(estimator):
@@ -670,7 +686,12 @@ def _run_plot(args, out, err):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .inspection import ActivationsDisplay, LossCurveDisplay, WeightImagesDisplay
+    from .inspection import (
+        ActivationsDisplay,
+        LossCurveDisplay,
+        WeightImagesDisplay,
+        _network,
+    )
 
     out_dir = Path(args.out)
     _check_out_dir(out_dir)
@@ -683,6 +704,10 @@ def _run_plot(args, out, err):
             f"--index must be in [0, {len(data.X_test)}); got {args.index}."
         )
     _predict(model, args.model, data)  # check that model and data fit together
+    try:
+        _network(model)  # one the displays can draw, before making --out
+    except TypeError as exc:
+        raise CommandError(f"cannot plot {args.model}: {_one_line(exc)}") from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(args.model).stem
     x = data.X_test[args.index]
@@ -707,7 +732,10 @@ def _run_plot(args, out, err):
 def _check_out_dir(path):
     """Check that ``plot --out`` names a directory, or one that can be created."""
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is None or existing.is_dir():
+    if existing is None:
+        return
+    if existing.is_dir():
+        _check_writable(existing, f"--out cannot be written to: {path}")
         return
     what = "a file" if existing.is_file() else "not a directory"
     where = f"{path}, which is" if existing == path else f"{path}, inside {existing},"
@@ -971,6 +999,14 @@ def main(argv=None):
     out, err = sys.stdout, sys.stderr
     try:
         return COMMANDS[args.command](args, out, err)
+    except BrokenPipeError:
+        # The reader went away (``... | head``): nothing more to say to it, and
+        # Python's flush of stdout at exit must not fail again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is no file (in tests, say)
+            pass
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
         return 130

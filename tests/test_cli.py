@@ -12,8 +12,10 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, cli
 from sknn_sigmoid.cli import CommandError, demo, main
@@ -412,6 +414,62 @@ def test_bad_options_are_reported_before_any_data_are_read(
     assert message.format(**names) in err
     assert out == ""
     assert data_reads == []
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--save", "{tmp}/m.joblib"], "cannot save to {tmp}/m.joblib: "),
+        _with_matplotlib(
+            ["plot", "{model}", "--out", "{tmp}/new/pictures"],
+            "--out cannot be written to: {tmp}/new/pictures: ",
+        ),
+    ],
+)
+def test_unwritable_places_are_reported_before_any_data_are_read(
+    saved_mlp, capsys, tmp_path, data_reads, monkeypatch, argv, message
+):
+    # What a read-only directory or file system gives (root may write anywhere
+    # else, so the refusal is simulated where the command line asks for it).
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    names = {"tmp": tmp_path, "model": saved_mlp[0]}
+    status, out, err = run(capsys, *[arg.format(**names) for arg in argv])
+    assert_one_line_error(status, err)
+    assert message.format(**names) + "Permission denied" in err
+    assert data_reads == [] and out == ""
+    assert not (tmp_path / "new").exists()
+
+
+@needs_matplotlib
+def test_a_model_the_displays_cannot_draw_leaves_no_out_directory(capsys, tmp_path):
+    X, y = load_digits(return_X_y=True)
+    path = tmp_path / "lr.joblib"
+    joblib.dump(make_pipeline(MinMaxScaler(), LogisticRegression()).fit(X, y), path)
+    status, _, err = run(capsys, "plot", path, "--out", tmp_path / "pictures")
+    assert_one_line_error(status, err)
+    assert "cannot plot" in err and "got LogisticRegression" in err
+    assert not (tmp_path / "pictures").exists()
+
+
+def test_broken_pipe_ends_quietly():
+    # `sknn-sigmoid evaluate ... --report | head -1`: no error message once the
+    # reader has gone.
+    script = (
+        "import sys\n"
+        "from sknn_sigmoid import cli\n"
+        "def broken(args, out, err):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "cli.COMMANDS['demo'] = broken\n"
+        "sys.exit(cli.main(['demo']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr == ""
 
 
 def test_plot_out_must_be_a_directory(saved_mlp, capsys, tmp_path, monkeypatch):
