@@ -71,8 +71,10 @@ class OneVsRestLogistic(
         Decay rates of Adam's moment estimates, in [0, 1).
     epsilon : float, default=1e-8
         Adam's guard against division by zero.
-    max_iter : int, default=100
-        The most epochs (or L-BFGS iterations) ``fit`` runs.
+    max_iter : int, default=200
+        The most epochs (or L-BFGS iterations) ``fit`` runs, as for
+        :class:`SigmoidMLPClassifier`: on the digits, the default fit stops after
+        125 epochs, on MNIST after about 40.
     tol : float, default=1e-3
         Training stops once the loss has not fallen by ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs (L-BFGS: projected-gradient
@@ -168,7 +170,7 @@ class OneVsRestLogistic(
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        max_iter=100,
+        max_iter=200,
         tol=1e-3,
         n_iter_no_change=5,
         shuffle=True,

@@ -92,6 +92,10 @@ def _square_shape(n_pixels):
 
 
 def _check_image_shape(image_shape, n_pixels):
+    if isinstance(image_shape, str) or np.ndim(image_shape) != 1:
+        raise TypeError(
+            f"image_shape must be a pair (height, width); got {image_shape!r}."
+        )
     shape = tuple(int(s) for s in image_shape)
     if len(shape) != 2 or shape[0] * shape[1] != n_pixels:
         raise ValueError(
@@ -207,11 +211,15 @@ class WeightImagesDisplay:
         W = np.atleast_2d(np.asarray(self.weights, dtype=float))
         shape = _check_image_shape(self.image_shape, W.shape[1])
         n_images = W.shape[0]
+        if n_images == 0:
+            raise ValueError("There are no weight images to draw (0 rows).")
         titles = self.titles
         if titles is not None and len(titles) != n_images:
             raise ValueError(f"Got {len(titles)} titles for {n_images} images.")
         if n_cols is None:
             n_cols = min(n_images, max(5, math.ceil(math.sqrt(n_images))))
+        elif not isinstance(n_cols, numbers.Integral) or n_cols < 1:
+            raise ValueError(f"n_cols must be a positive int; got {n_cols!r}.")
         fig, axes = _figure_and_axes(
             ax, n_images, lambda: _image_grid(plt, n_images, n_cols)
         )
@@ -488,6 +496,11 @@ default=None
         recorded = [n for n, c in _CURVES.items() if getattr(self, c[0]) is not None]
         if curves is None:
             return recorded
+        if isinstance(curves, str):
+            raise TypeError(
+                f"curves must be a list of curve names, such as [{curves!r}]; got "
+                f"the string {curves!r}."
+            )
         curves = list(curves)
         for name in curves:
             if name not in recorded:

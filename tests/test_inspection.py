@@ -121,6 +121,9 @@ def test_image_shape_inferred_given_or_refused(digits, ovr):
     assert disp.images_[0].get_array().shape == (6, 10)
     with pytest.raises(ValueError, match="does not hold 64 values"):
         WeightImagesDisplay.from_estimator(ovr, image_shape=(8, 7))
+    for shape in (8, "88", np.array(8)):
+        with pytest.raises(TypeError, match="image_shape must be a pair"):
+            WeightImagesDisplay.from_estimator(ovr, image_shape=shape)
 
 
 def test_binary_one_vs_rest_draws_its_single_model(digits):
@@ -147,6 +150,16 @@ def test_weight_images_from_pipeline_and_given_axes():
 def test_weight_images_constructor_checks_titles():
     with pytest.raises(ValueError, match="2 titles for 3 images"):
         WeightImagesDisplay(np.zeros((3, 4)), (2, 2), titles=["a", "b"]).plot()
+
+
+def test_weight_images_refuse_no_images_and_no_columns(ovr):
+    with pytest.raises(ValueError, match="no weight images to draw"):
+        WeightImagesDisplay(np.zeros((0, 64)), (8, 8)).plot()
+    for n_cols in (0, -2, 2.5):
+        with pytest.raises(ValueError, match="n_cols must be a positive int"):
+            WeightImagesDisplay.from_estimator(ovr, n_cols=n_cols)
+    disp = WeightImagesDisplay.from_estimator(ovr, n_cols=np.int64(4))
+    assert disp.axes_.shape == (3, 4)
 
 
 # LossCurveDisplay
@@ -249,6 +262,9 @@ def test_curves_selects_what_is_drawn(mlp, ovr):
     assert disp.score_ax_ is None
     with pytest.raises(ValueError, match="Cannot draw curve 'validation_loss'"):
         LossCurveDisplay.from_estimator(ovr, curves=["validation_loss"])
+    # A single name is not a list of names (it used to be read letter by letter).
+    with pytest.raises(TypeError, match=r"such as \['loss'\]"):
+        LossCurveDisplay.from_estimator(ovr, curves="loss")
 
 
 # ActivationsDisplay
