@@ -668,11 +668,26 @@ def _run_evaluate(args, out, err):
 
 def _predict(model, path, data):
     try:
-        return model.predict(data.X_test)
+        y_pred = model.predict(data.X_test)
     except ValueError as exc:
         raise CommandError(
             f"the model {path} does not fit the data ({_one_line(exc)})"
         ) from exc
+    classes = getattr(model, "classes_", None)
+    labels = np.unique(data.y_test).tolist()
+    if classes is not None and not set(np.asarray(classes).tolist()) & set(labels):
+        raise CommandError(
+            f"the model {path} does not fit the data: it predicts the classes "
+            f"{_shorten(np.asarray(classes).tolist())}, none of which is a label of "
+            f"the test data ({_shorten(labels)})."
+        )
+    return y_pred
+
+
+def _shorten(values, most=10):
+    if len(values) <= most:
+        return repr(values)
+    return repr(values[:most])[:-1] + f", ... ({len(values)} in all)]"
 
 
 def _run_plot(args, out, err):

@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -564,6 +565,23 @@ def test_model_and_data_that_do_not_fit_together(saved_mlp, capsys, tmp_path):
     status, _, err = run(capsys, "evaluate", saved_mlp[0], "--mnist", mnist)
     assert_one_line_error(status, err)
     assert "does not fit the data" in err and "784 features" in err
+
+
+def test_a_model_of_other_labels_is_refused(capsys, tmp_path):
+    # A model trained on names of digits scores 0 on digits: a mistake, not a score.
+    X_train, _, y_train, _ = train_test_split(
+        *load_digits(return_X_y=True), test_size=0.25, random_state=0
+    )
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                      "eight", "nine"])  # fmt: skip
+    path = tmp_path / "names.joblib"
+    model = make_pipeline(MinMaxScaler(), OneVsRestLogistic(max_iter=5))
+    with pytest.warns(ConvergenceWarning):
+        joblib.dump(model.fit(X_train, names[y_train]), path)
+    status, out, err = run(capsys, "evaluate", path)
+    assert_one_line_error(status, err)
+    assert "none of which is a label of the test data ([0, 1, 2," in err
+    assert "test accuracy" not in out
 
 
 def _write_tiny_mnist(directory, n=20):
