@@ -238,6 +238,29 @@ def test_plot_writes_three_png_files(saved_mlp, capsys, tmp_path):
         assert file.read_bytes().startswith(b"\x89PNG") and file.stat().st_size > 1000
 
 
+@needs_matplotlib
+def test_plot_draws_the_first_100_units_unless_told(capsys, tmp_path, monkeypatch):
+    from sknn_sigmoid import inspection
+
+    X, y = load_digits(return_X_y=True)
+    path = tmp_path / "wide.joblib"
+    model = make_pipeline(MinMaxScaler(), SigmoidMLPClassifier((120,), max_iter=2))
+    with pytest.warns(ConvergenceWarning):
+        joblib.dump(model.fit(X, y), path)
+    drawn = []
+    original = inspection.WeightImagesDisplay.plot
+
+    def plot(self, *args, **kwargs):
+        drawn.append(len(self.weights))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(inspection.WeightImagesDisplay, "plot", plot)
+    for more in ([], ["--max-images", "120"]):
+        status, _, err = run(capsys, "plot", path, "--out", tmp_path, *more)
+        assert status == 0, err
+    assert drawn == [100, 120]
+
+
 def test_plot_without_matplotlib_says_how_to_install_it(
     saved_mlp, capsys, monkeypatch, tmp_path
 ):
