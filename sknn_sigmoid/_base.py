@@ -324,6 +324,7 @@ def _run_gradient_descent(
         train_rows, validation = _split_validation(est, X, Y, w, rng)
     n_train = n_samples if train_rows is None else len(train_rows)
     batch_size = resolve_batch_size(est.batch_size, n_train)
+    first_epoch = len(progress.loss_curve)
     converged = train_stochastic(
         coefs,
         intercepts,
@@ -351,10 +352,21 @@ def _run_gradient_descent(
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
+        losses = progress.loss_curve[first_epoch:]
+        if len(losses) > 1 and losses[-1] > losses[0]:
+            advice = (
+                f"The loss rose, from {losses[0]:.4g} to {losses[-1]:.4g}: lower "
+                f"learning_rate_init (it is {est.learning_rate_init:g}), or scale the "
+                "inputs to [0, 1], e.g. with MinMaxScaler."
+            )
+        else:
+            advice = (
+                "Increase max_iter, or raise learning_rate_init if the loss is still "
+                "falling."
+            )
         warn(
             f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
-            "was reached and the optimization has not converged yet. Increase "
-            "max_iter, or raise learning_rate_init if the loss is still falling.",
+            f"was reached and the optimization has not converged yet. {advice}",
             ConvergenceWarning,
         )
 

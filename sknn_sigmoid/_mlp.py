@@ -123,7 +123,8 @@ class SigmoidMLPClassifier(
         The loss has stalled once it has not fallen (or the validation score not
         risen) by ``tol`` for more than ``n_iter_no_change`` consecutive epochs;
         ``learning_rate`` says what happens then. For L-BFGS, the tolerance on
-        the projected gradient.
+        the projected gradient (it also stops, as scikit-learn's does, once an
+        iteration changes the loss by less than 64 machine epsilons, relatively).
     n_iter_no_change : int, default=3
         See ``tol``.
     momentum : float, default=0.9

@@ -580,6 +580,12 @@ def train_lbfgs(
         )
     if callbacks is not None:
         callbacks.abandon_epoch()
+    if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
+        # As gradient descent whose first epoch diverges: no model to keep.
+        raise ValueError(
+            f"L-BFGS-B found no finite loss (J = {result.fun}) from the starting "
+            "weights. Scale the inputs to [0, 1], e.g. with MinMaxScaler."
+        )
     if not progress.loss_curve:  # stopped before its first iteration ended
         progress.loss_curve.append(float(result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])

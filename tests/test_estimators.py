@@ -328,6 +328,20 @@ def test_convergence_warning_names_the_remedy(small, Estimator):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_loss_that_rose_asks_for_a_smaller_learning_rate(small, Estimator):
+    # Weights blown up but finite: no divergence to report, yet raising the rate,
+    # the advice for a loss still falling, would be the wrong remedy.
+    X, y = small
+    est = Estimator(
+        solver="sgd" if Estimator is SigmoidMLPClassifier else "gd",
+        learning_rate_init=1e8, alpha=1e-2, max_iter=3, random_state=0,
+    )  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match=r"The loss rose.*lower learning_rate"):
+        est.fit(X, y)
+    assert est.loss_curve_[-1] > est.loss_curve_[0]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_verbose_prints_the_loss(small, Estimator, capsys):
     X, y = small
     Estimator(max_iter=3, verbose=True, random_state=0).fit(X, y)
@@ -396,6 +410,23 @@ def test_lbfgs_failed_line_search_is_a_convergence_warning(small, Estimator):
     X, y = small
     with pytest.warns(ConvergenceWarning, match="ABNORMAL.*Scale the inputs"):
         Estimator(solver="lbfgs").fit(X * 1e30, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_lbfgs_without_a_finite_loss_raises_as_divergence_does(small, Estimator):
+    # Inputs so large that the loss is NaN from the start: gradient descent raises
+    # that training diverged in its first epoch; L-BFGS must not keep a model with
+    # loss_ = nan either, nor spoil the one fitted before.
+    X, y = small
+    est = Estimator(solver="lbfgs", max_iter=5, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    before = pickle.dumps(est)
+    with pytest.raises(ValueError, match="no finite loss.*Scale the inputs"):
+        est.fit(X * 1e200, y)
+    assert pickle.dumps(est) == before
+    with pytest.raises(ValueError, match="no finite loss"):
+        Estimator(solver="lbfgs").fit(X * 1e200, y)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
