@@ -682,7 +682,8 @@ class ActivationsDisplay:
         for l in range(1, L + 1):
             kind = "output" if l == L else "hidden"
             self.images_.append(_draw_column(axes[l], A[l]))
-            axes[l].set_title(f"{kind} a[{l}]\n{A[l].size} units", fontsize="medium")
+            units = "1 unit" if A[l].size == 1 else f"{A[l].size} units"
+            axes[l].set_title(f"{kind} a[{l}]\n{units}", fontsize="medium")
         self.prediction_patch_ = _label_outputs(
             axes[L], A[L], classes, self.prediction, include_values, values_format
         )

@@ -323,6 +323,7 @@ def test_binary_networks_show_one_output_unit(digits):
         disp = ActivationsDisplay.from_estimator(est, X[3])
         output_ax = disp.axes_[-1]
         assert [t.get_text() for t in output_ax.get_yticklabels()] == ["three"]
+        assert output_ax.get_title().endswith("\n1 unit")
         assert disp.images_[-1].get_array().shape == (1, 1)
         if est.predict(X[3:4])[0] == "three":
             assert disp.prediction_patch_ is not None
