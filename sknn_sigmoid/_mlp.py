@@ -123,8 +123,9 @@ class SigmoidMLPClassifier(
         The loss has stalled once it has not fallen (or the validation score not
         risen) by ``tol`` for more than ``n_iter_no_change`` consecutive epochs;
         ``learning_rate`` says what happens then. For L-BFGS, the tolerance on
-        the projected gradient (it also stops, as scikit-learn's does, once an
-        iteration changes the loss by less than 64 machine epsilons, relatively).
+        the projected gradient (it also stops, as scikit-learn's
+        ``LogisticRegression`` does, once an iteration changes the loss by less than
+        64 machine epsilons, relatively).
     n_iter_no_change : int, default=3
         See ``tol``.
     momentum : float, default=0.9
@@ -186,7 +187,9 @@ class SigmoidMLPClassifier(
         The loss J on the held-out data after the same epochs as
         ``validation_scores_``.
     best_validation_score_ : float or None
-        The best of ``validation_scores_``.
+        The best validation score of the last ``fit``'s own epochs, whose weights
+        are kept (with ``warm_start``, ``validation_scores_`` also lists earlier
+        fits' scores).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

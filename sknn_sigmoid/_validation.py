@@ -6,6 +6,7 @@ convention: ``__init__`` only stores them). A constraint is a small function
 and a description of what the value should be.
 """
 
+import collections.abc
 import numbers
 import sys
 import warnings
@@ -100,12 +101,15 @@ def layer_sizes(value):
     expected = "a positive int or a sequence of positive ints"
     if _is_number(value, numbers.Integral):
         value = [value]
-    # A list, a tuple or a 1-d array: an order that means layers (a set, a dict or a
-    # generator has none, or is used up by the check).
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        sizes = value.tolist()
-    elif isinstance(value, (list, tuple)):
+    # A sequence (list, tuple, range) or a 1-d array-like (numpy array, pandas
+    # Series): an order that means layers. A set or a dict has none, a generator is
+    # used up by the check, and a string is no sequence of ints.
+    if isinstance(value, (str, bytes)):
+        return TypeError, expected
+    if isinstance(value, collections.abc.Sequence):
         sizes = list(value)
+    elif getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
+        sizes = value.tolist()
     else:
         return TypeError, expected
     if not all(_is_number(n, numbers.Integral) for n in sizes):

@@ -14,8 +14,9 @@ Commands
 ``evaluate PATH``
     Print the test accuracy of a saved model (``--report``: per-class report).
 ``plot PATH``
-    Draw the weight images, the loss curve and the activations of one test image
-    of a saved model into PNG files (needs matplotlib, the ``[plot]`` extra).
+    Draw the weight images (of the first 100 hidden units; ``--max-images N`` for
+    more), the loss curve and the activations of one test image of a saved model
+    into PNG files (needs matplotlib, the ``[plot]`` extra).
 
 Data
 ----
@@ -32,9 +33,10 @@ Training
 --------
 With the solvers "sgd"/"gd" (gradient descent, the same method under each
 estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of the
-training data (stratified), then runs epochs of ``partial_fit``; after each it
-prints the epoch, the training loss, the validation accuracy, the elapsed time and
-an estimate of the time left to stderr (``--quiet`` silences it). Training follows
+training data (stratified; none by default), then runs epochs of ``partial_fit``;
+after each it prints the epoch, the training loss, the validation accuracy when
+data are held out, the elapsed time and an estimate of the time left to stderr
+(``--quiet`` silences it). Training follows
 the estimator's own rule, as ``fit`` with ``early_stopping`` does: more than
 ``--n-iter-no-change`` epochs in a row without an improvement of ``--tol`` in the
 validation accuracy (in the training loss with ``--validation-fraction 0``) divide
@@ -206,8 +208,9 @@ class TrainingResult(NamedTuple):
     epochs: int  # epochs completed
     kept_epoch: int  # the epoch whose model is kept
     interrupted: bool  # Ctrl-C stopped training
-    stopped_early: bool  # the no-improvement rule stopped training
+    stopped_early: bool  # the estimator's stopping rule ended training
     fit_time: float  # seconds
+    diverged: bool = False  # an epoch diverged (its steps undone): training ended
 
 
 def train_epochs(
@@ -282,7 +285,7 @@ def train_epochs(
         X_val = scaler.transform(X_val)
 
     best, best_epoch, best_score = None, 0, -np.inf
-    epoch, interrupted, stopped_early = 0, False, False
+    epoch, interrupted, stopped_early, diverged = 0, False, False, False
     try:
         while epoch < max_epochs:
             # A new order every epoch: the estimator's own shuffling repeats one
@@ -292,6 +295,10 @@ def train_epochs(
                 estimator.partial_fit(X[order], y[order], classes=classes)
             else:
                 partial_fit_scored(estimator, X[order], y[order], classes, X_val, y_val)
+            if estimator.n_iter_ == epoch:
+                # The epoch diverged (the estimator warned): its steps were undone.
+                diverged = True
+                break
             epoch += 1
             progress = estimator._progress
             score = None if X_val is None else progress.validation_scores[-1]
@@ -321,7 +328,7 @@ def train_epochs(
     fit_time = time.perf_counter() - start
     model = make_pipeline(*steps, scaler, best)
     return TrainingResult(
-        model, epoch, best_epoch, interrupted, stopped_early, fit_time
+        model, epoch, best_epoch, interrupted, stopped_early, fit_time, diverged
     )
 
 
@@ -393,7 +400,7 @@ def demo(
     if mnist is not None:
         print(
             f"each estimator: at most {max_iter} epochs of partial_fit on all the "
-            "training images, stopping early when the training loss stops falling",
+            "training images, stopping as fit does when the training loss stalls",
             file=out,
         )
     print(f"{'estimator':<24}{'test accuracy':>15}{'fit time (s)':>15}", file=out)
@@ -593,7 +600,12 @@ def _print_stop(result, max_epochs, out, err):
         )
         print(f"epochs: {result.epochs} (interrupted)", file=out)
         return
-    why = "no improvement" if result.stopped_early else f"--max-iter {max_epochs}"
+    if result.diverged:
+        why = f"divergence in epoch {result.epochs + 1}"
+    elif result.stopped_early:
+        why = "no improvement"
+    else:
+        why = f"--max-iter {max_epochs}"
     line = f"epochs: {result.epochs} (stopped by {why})"
     if result.kept_epoch != result.epochs:
         line += f"; keeping the model of epoch {result.kept_epoch}"

@@ -385,3 +385,34 @@ def test_partial_fit_scored_stops_on_the_validation_accuracy():
     assert est.n_iter_ == 4 and len(est._progress.validation_scores) == 4
     for a, b in zip(coefs, est.coefs_):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [
+        (5, [5]),
+        (np.int64(5), [5]),
+        ((4, 3), [4, 3]),
+        ([np.int32(4), 3], [4, 3]),
+        (range(3, 5), [3, 4]),
+        (np.array([4, 3], dtype=np.uint8), [4, 3]),
+        ((), []),
+    ],
+)
+def test_hidden_layer_sizes_takes_ints_and_sequences_of_them(data, sizes, expected):
+    X, y = data
+    est = SigmoidMLPClassifier(hidden_layer_sizes=sizes, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert [W.shape[1] for W in est.coefs_[:-1]] == expected
+
+
+def test_hidden_layer_sizes_takes_a_pandas_series(data):
+    pd = pytest.importorskip("pandas", reason="pandas (the [test] extra) is missing")
+    X, y = data
+    est = SigmoidMLPClassifier(hidden_layer_sizes=pd.Series([4, 3]), max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert [W.shape[1] for W in est.coefs_[:-1]] == [4, 3]
