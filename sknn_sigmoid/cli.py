@@ -36,15 +36,15 @@ estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of t
 training data (stratified; none by default), then runs epochs of ``partial_fit``;
 after each it prints the epoch, the training loss, the validation accuracy when
 data are held out, the elapsed time and an estimate of the time left to stderr
-(``--quiet`` silences it). Training follows
-the estimator's own rule, as ``fit`` with ``early_stopping`` does: more than
-``--n-iter-no-change`` epochs in a row without an improvement of ``--tol`` in the
-validation accuracy (in the training loss with ``--validation-fraction 0``) divide
-the "adaptive" learning rate by 5, and end training once it is down to 1e-6 (at
-once with the other schedules); ``--max-iter`` epochs end it too. The model of the
-epoch with the best validation accuracy is kept (of the last epoch with
-``--validation-fraction 0``). Ctrl-C ends training after the last completed epoch
-and keeps the same model. The solver "lbfgs" trains with one call to ``fit`` on all
+(``--quiet`` silences it). Training follows the estimator's own rule, as ``fit``
+with ``early_stopping`` does: more than ``--n-iter-no-change`` epochs in a row
+without an improvement of ``--tol`` in the validation accuracy (in the training
+loss with ``--validation-fraction 0``) divide the "adaptive" learning rate by 5,
+and end training once it is down to 1e-6 (at once with the other schedules);
+``--max-iter`` epochs end it too, and so does an epoch that diverges (the estimator
+warns and undoes it). The model of the epoch with the best validation accuracy is
+kept (of the last epoch with ``--validation-fraction 0``). Ctrl-C ends training
+after the last completed epoch and keeps the same model. The solver "lbfgs" trains with one call to ``fit`` on all
 the training data, without per-epoch progress; Ctrl-C then saves nothing.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
