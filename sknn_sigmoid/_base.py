@@ -51,6 +51,11 @@ from ._validation import (
 ACCEPT_SPARSE = ["csr", "csc"]
 
 
+# The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
+# parameter: scipy's default, as for scikit-learn's LogisticRegression.
+LBFGS_MAX_FUN = 15000
+
+
 def keep_state_on_error(method):
     """Make a failed ``fit``-like call leave the estimator as it was.
 
@@ -171,11 +176,14 @@ def fit_network(
         validation = _validation_set(est, *validation, classes_, X.dtype)
     rng = check_random_state(est.random_state)
 
+    # Whether this call holds out a validation set: the validation attributes
+    # describe the model only then (an earlier call's scores stay in the history).
+    validates = _validates(est, incremental)
     layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]
     if warm:
         coefs, intercepts = _copy_network(est, layer_sizes)
         progress = copy.deepcopy(est._progress)
-        if _validates(est, incremental):
+        if validates:
             # Its validation split is drawn anew: this call keeps the best of its
             # own epochs, not a model of an earlier call scored on other samples.
             progress.best_validation_score = -np.inf
@@ -185,9 +193,6 @@ def fit_network(
         coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype, Y, w)
         progress = Progress()
 
-    # Whether this call holds out a validation set: the validation attributes
-    # describe the model only then (an earlier call's scores stay in the history).
-    validates = _validates(est, incremental)
     callbacks = EpochCallbacks(
         est,
         X,
@@ -436,11 +441,6 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
             ConvergenceWarning,
         )
     return coefs, intercepts
-
-
-# The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
-# parameter: scipy's default, as for scikit-learn's LogisticRegression.
-LBFGS_MAX_FUN = 15000
 
 
 def fitted_attributes(est, classes, coefs, intercepts, progress, *, early_stopping):

@@ -44,8 +44,9 @@ and end training once it is down to 1e-6 (at once with the other schedules);
 ``--max-iter`` epochs end it too, and so does an epoch that diverges (the estimator
 warns and undoes it). The model of the epoch with the best validation accuracy is
 kept (of the last epoch with ``--validation-fraction 0``). Ctrl-C ends training
-after the last completed epoch and keeps the same model. The solver "lbfgs" trains with one call to ``fit`` on all
-the training data, without per-epoch progress; Ctrl-C then saves nothing.
+after the last completed epoch and keeps the same model. The solver "lbfgs" trains
+with one call to ``fit`` on all the training data, without per-epoch progress;
+Ctrl-C then saves nothing.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
 1 (2 for a wrong command line, 130 for Ctrl-C outside training). The options are
