@@ -19,14 +19,18 @@ a result is bit-identical whether its parts ran on one thread or several.
 
 The BLAS thread limits are the process's: fits and predictions running at the same
 time on several threads of the caller share one limit, set when the first of them
-starts and put back when the last of them ends.
+starts and put back when the last of them ends, from whichever threads these are.
+(threadpoolctl lets only one thread at a time set the limit of an OpenBLAS built
+with its own threads, and keeps that thread in control until it leaves a ``with
+threadpool_limits(...)`` block; the limit here is taken and given back around each
+change, so that every thread's fits, and the caller's own limits, take effect.)
 """
 
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 # A batch is cut in two halves from this many rows on, if its products also have at
 # least MIN_WORK_TO_SPLIT multiply-adds (rows times weights): less work is not worth
@@ -88,9 +92,7 @@ def available_threads():
     predictions run (and keep BLAS on one thread), it is the limit before them.
     """
     with _limit_lock:
-        if _open_contexts:
-            return _threads_before
-    return _blas_threads()
+        return _threads_before if _open_contexts else _blas_threads()
 
 
 def _blas_threads():
@@ -98,14 +100,63 @@ def _blas_threads():
     return max(1, min(counts)) if counts else max(1, os.cpu_count() or 1)
 
 
+def _release_openblas_control():
+    """Let any thread set OpenBLAS's limit next (threadpoolctl >= 3.8).
+
+    threadpoolctl gives the first thread that sets the limit of an OpenBLAS with its
+    own threads (a limit of the whole process) sole control of it, and silently
+    ignores the others. Our limit is shared by every thread's fits, under our own
+    lock, so it is set and put back from whichever thread opens the first context
+    and closes the last: control is released before and after each change.
+    """
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
+def _open_first_context():
+    global _limiter, _threads_before
+    _release_openblas_control()
+    _threads_before = _blas_threads()
+    _limiter = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
+    _release_openblas_control()
+
+
 def _close_context():
-    """One RowWorkers context fewer; the last one puts the BLAS limits back."""
+    """One RowWorkers context fewer; the last one puts the BLAS limits back.
+
+    Unless someone else has changed them in the meantime (a caller's own
+    ``threadpool_limits`` block that ended while a fit ran, say): theirs are kept,
+    rather than the value seen when the first context opened.
+    """
     global _open_contexts, _limiter
     with _limit_lock:
         _open_contexts -= 1
         if _open_contexts == 0:
-            _limiter.restore_original_limits()
-            _limiter = None
+            limiter, _limiter = _limiter, None
+            if _blas_threads() == BLAS_THREADS_PER_WORKER:
+                _release_openblas_control()
+                limiter.restore_original_limits()
+                _release_openblas_control()
+
+
+def _after_fork_in_child():
+    """A process forked while contexts were open starts with none of them: the
+    threads that would close them are not in it. Its limits go back as the last
+    context's closing would put them."""
+    global _limit_lock, _open_contexts, _limiter, _threads_before
+    _limit_lock = threading.Lock()  # it may have been held at the fork
+    limiter, _limiter = _limiter, None
+    if _open_contexts and limiter is not None:
+        _release_openblas_control()
+        limiter.restore_original_limits()
+        _release_openblas_control()
+    _open_contexts = 0
+    _threads_before = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RowWorkers:
@@ -124,11 +175,10 @@ class RowWorkers:
         self._pool = None
 
     def __enter__(self):
-        global _open_contexts, _limiter, _threads_before
+        global _open_contexts
         with _limit_lock:
             if _open_contexts == 0:
-                _threads_before = _blas_threads()
-                _limiter = blas_controller().limit(limits=BLAS_THREADS_PER_WORKER)
+                _open_first_context()
             _open_contexts += 1
         try:
             if self.n_threads > 1:
@@ -155,8 +205,17 @@ class RowWorkers:
         items = list(items)
         if self._pool is None or len(items) == 1:
             return [function(item) for item in items]
-        if len(items) > self.n_threads:
-            return list(self._pool.map(function, items))
-        futures = [self._pool.submit(function, item) for item in items[1:]]
-        first = function(items[0])
-        return [first, *(future.result() for future in futures)]
+        # With more items than threads, the calling thread only waits.
+        mine = 1 if len(items) <= self.n_threads else 0
+        futures = []
+        for item in items[mine:]:
+            try:
+                futures.append(self._pool.submit(function, item))
+            except RuntimeError:
+                # The interpreter is shutting down (a fit in a thread that outlives
+                # the main one): it starts no new work, so the calling thread does
+                # the rest. Each item is computed once, by one thread.
+                break
+        first = [function(item) for item in items[:mine]]
+        rest = [function(item) for item in items[mine + len(futures) :]]
+        return [*first, *(future.result() for future in futures), *rest]

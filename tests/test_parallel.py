@@ -1,11 +1,15 @@
 """Rows computed side by side: same results whatever the number of threads."""
 
+import multiprocessing
+import threading
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import get_blas_funcs
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -182,3 +186,135 @@ def test_prediction_in_chunks_is_the_forward_pass_whatever_the_threads(dtype, n_
     assert A.dtype == dtype and A.shape == (n_rows, 3)
     rtol = 1e-6 if dtype == np.float32 else 1e-14
     assert_allclose(A, forward(X, coefs, intercepts)[-1], rtol=rtol)
+
+
+def in_thread(function):
+    """Run ``function`` in a new thread; return its result (or raise its error)."""
+    result = []
+
+    def run():
+        try:
+            result.append(("value", function()))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            result.append(("error", exc))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    kind, value = result[0]
+    if kind == "error":
+        raise value
+    return value
+
+
+def test_fits_in_other_threads_keep_blas_on_one_thread_and_the_same_bits(monkeypatch):
+    # threadpoolctl >= 3.8 lets only one thread (the first to set it) change the
+    # limit of an OpenBLAS with its own threads. A fit in the main thread, then one
+    # in another thread: the second must still run its parts on one BLAS thread
+    # (else the products share out differently, and two OpenBLAS copies spin
+    # against each other), and so give the same bits.
+    monkeypatch.setattr(_parallel, "MIN_WORK_TO_SPLIT", 0)
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+
+    def fit():
+        est = SigmoidMLPClassifier((40,), batch_size=200, max_iter=3, random_state=0)
+        with pytest.warns(ConvergenceWarning):
+            return est.fit(X, y)
+
+    def inside():
+        with RowWorkers():
+            return blas_threads()
+
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        main = fit()
+        assert inside() == [1] * len(before)
+        other = in_thread(fit)
+        assert in_thread(inside) == [1] * len(before)
+        assert blas_threads() == before
+        # A caller's own limit in another thread takes effect too.
+        with_limit = in_thread(lambda: _limited(3))
+        assert with_limit == [3] * len(before)
+    for a, b in zip(main.coefs_ + main.intercepts_, other.coefs_ + other.intercepts_):
+        assert_array_equal(a, b)
+
+
+def _limited(n):
+    with threadpool_limits(n, user_api="blas"):
+        return blas_threads()
+
+
+def test_the_last_to_close_puts_the_limit_back_whatever_its_thread():
+    # Opened in the main thread, then in another; closed in the main thread first:
+    # the other thread's closing puts the limit back.
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        opened, main_closed = threading.Event(), threading.Event()
+
+        def other():
+            with RowWorkers():
+                opened.set()
+                main_closed.wait(30)
+                return blas_threads()
+
+        first = RowWorkers().__enter__()
+        thread = threading.Thread(target=lambda: results.append(other()))
+        results = []
+        thread.start()
+        assert opened.wait(30)
+        first.__exit__(None, None, None)
+        main_closed.set()
+        thread.join()
+        assert results == [[1] * len(before)]
+        assert blas_threads() == before
+        assert _parallel._open_contexts == 0
+
+
+def test_a_limit_someone_else_set_during_a_fit_is_kept():
+    # A caller's own limit ends (in another thread) while the workers are open:
+    # their closing must not put back the value it had when they opened.
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        user = threadpool_limits(1, user_api="blas")  # the caller's block begins
+        with RowWorkers():
+            user.restore_original_limits()  # ... and ends, during the fit
+            _parallel._release_openblas_control()
+        assert blas_threads() == before
+
+
+def test_map_finishes_on_the_calling_thread_when_no_new_thread_can_start():
+    # At interpreter shutdown a thread pool refuses new work; a fit still running
+    # in a thread that outlived the main one must finish, with the same results.
+    calls = []
+
+    def square(i):
+        calls.append(threading.current_thread())
+        return i * i
+
+    for items in ([3, 4], list(range(7))):
+        with RowWorkers(n_threads=2) as workers:
+            workers._pool.shutdown()  # submit now raises RuntimeError
+            calls.clear()
+            assert workers.map(square, items) == [i * i for i in items]
+            assert calls == [threading.current_thread()] * len(items)
+
+
+def test_a_process_forked_during_a_fit_starts_with_no_open_workers():
+    # The child has none of the threads that would close the parent's contexts:
+    # it starts with none open and the limits put back, and its own fits work.
+    context = multiprocessing.get_context("fork")
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        with RowWorkers():
+            with context.Pool(1) as pool:
+                child = pool.apply(_state_in_child)
+        assert blas_threads() == before
+    assert child == (0, before, before)
+
+
+def _state_in_child():
+    open_at_start, at_start = _parallel._open_contexts, blas_threads()
+    X, y = load_digits(return_X_y=True)
+    OneVsRestLogistic(max_iter=2).fit(X / 16, y)
+    return open_at_start, at_start, blas_threads()
