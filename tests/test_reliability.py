@@ -698,6 +698,29 @@ def test_grid_search_in_two_processes_equals_one_process(digits):
     assert_same_parameters(parallel.best_estimator_, serial.best_estimator_)
 
 
+def test_grid_search_on_threads_equals_one_thread(digits):
+    # joblib's "threading" backend fits in threads other than the main one, where
+    # the BLAS limit must hold as in the main thread (log-loss scores show the last
+    # bits of the probabilities; accuracy would hide them).
+    X, y = digits[0][:600], digits[1][:600]
+
+    def search(n_jobs):
+        # Products large enough for OpenBLAS to use several threads if let.
+        est = SigmoidMLPClassifier((400,), batch_size=400, max_iter=3, random_state=0)
+        grid = GridSearchCV(
+            est, {"alpha": [1e-4, 1e-3]}, cv=3, n_jobs=n_jobs, scoring="neg_log_loss"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return grid.fit(X, y)
+
+    serial = search(1)
+    with joblib.parallel_config(backend="threading"):
+        threaded = search(2)
+    for key in ("split0_test_score", "split1_test_score", "split2_test_score"):
+        assert_array_equal(threaded.cv_results_[key], serial.cv_results_[key])
+
+
 def fit_and_return_parameters(seed, X, y):
     """Fit a small network in whatever process runs this; return its parameters."""
     est = SigmoidMLPClassifier(
