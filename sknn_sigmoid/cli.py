@@ -33,20 +33,19 @@ Training
 --------
 With the solvers "sgd"/"gd" (gradient descent, the same method under each
 estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of the
-training data (stratified; none by default), then runs epochs of ``partial_fit``;
-after each it prints the epoch, the training loss, the validation accuracy when
-data are held out, the elapsed time and an estimate of the time left to stderr
-(``--quiet`` silences it). Training follows the estimator's own rule, as ``fit``
-with ``early_stopping`` does: more than ``--n-iter-no-change`` epochs in a row
-without an improvement of ``--tol`` in the validation accuracy (in the training
-loss with ``--validation-fraction 0``) divide the "adaptive" learning rate by 5,
-and end training once it is down to 1e-6 (at once with the other schedules);
-``--max-iter`` epochs end it too, and so does an epoch that diverges (the estimator
-warns and undoes it). The model of the epoch with the best validation accuracy is
-kept (of the last epoch with ``--validation-fraction 0``). Ctrl-C ends training
-after the last completed epoch and keeps the same model. The solver "lbfgs" trains
-with one call to ``fit`` on all the training data, without per-epoch progress;
-Ctrl-C then saves nothing.
+training data (stratified; 0.1 by default, 0 for none), then runs epochs of
+``partial_fit``; after each it prints the epoch, the training loss, the validation
+accuracy, the elapsed time and an estimate of the time left to stderr (``--quiet``
+silences it). Training follows the estimator's own rule, as ``fit`` does: more than
+``--n-iter-no-change`` epochs in a row without an improvement of ``--tol`` in the
+training loss divide the "adaptive" learning rate by 5, and end training once it is
+down to 1e-6 (at once with the other schedules), and the model of the last epoch is
+kept. With ``--early-stopping``, as with ``early_stopping=True``, the rule watches
+the validation accuracy instead, and the model of its best epoch is kept.
+``--max-iter`` epochs end training too, and so does an epoch that diverges (the
+estimator warns and undoes it). Ctrl-C stops training after the last completed
+epoch and keeps that model. The solver "lbfgs" trains with one call to ``fit`` on
+all the training data, without per-epoch progress; Ctrl-C then saves nothing.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
 1 (2 for a wrong command line, 130 for Ctrl-C outside training). The options are
@@ -219,7 +218,8 @@ def train_epochs(
     X,
     y,
     *,
-    validation_fraction=0.0,
+    validation_fraction=0.1,
+    early_stopping=False,
     max_epochs=None,
     n_iter_no_change=None,
     tol=None,
@@ -234,18 +234,19 @@ def train_epochs(
     One call of ``partial_fit`` is one epoch; the optimizer state carries over from
     call to call. ``validation_fraction`` of the data (stratified) is held out and
     scored after every epoch. Training follows the estimator's own rule, as ``fit``
-    with ``early_stopping`` does: an epoch that brings no improvement of ``tol`` in
-    the validation accuracy (in the training loss when ``validation_fraction`` is
-    0) counts as a stall; more than ``n_iter_no_change`` stalls in a row divide an
-    "adaptive" learning rate by 5 and end training once it is down to 1e-6, and
-    end it at once with the other schedules. It also ends after ``max_epochs``
-    epochs. The model of the epoch with the best validation accuracy is kept (of
-    the last epoch when ``validation_fraction`` is 0). ``n_iter_no_change`` and
-    ``tol``, when given, are set on the estimator; ``max_epochs`` defaults to its
-    ``max_iter``.
+    does: an epoch that brings no improvement of ``tol`` in the training loss counts
+    as a stall; more than ``n_iter_no_change`` stalls in a row divide an "adaptive"
+    learning rate by 5 and end training once it is down to 1e-6, and end it at
+    once with the other schedules. The model of the last epoch is kept. With
+    ``early_stopping``, as ``fit`` with ``early_stopping=True``, the stalls are
+    those of the validation accuracy instead, and the model of the epoch with the
+    best validation accuracy is kept. Training also ends after ``max_epochs``
+    epochs, or when an epoch diverges (the estimator warns and undoes it).
+    ``n_iter_no_change`` and ``tol``, when given, are set on the estimator;
+    ``max_epochs`` defaults to its ``max_iter``.
 
-    KeyboardInterrupt (Ctrl-C) ends training and keeps the same model, among the
-    completed epochs (an interrupted epoch leaves the estimator as it was).
+    KeyboardInterrupt (Ctrl-C) ends training: the model of the last completed epoch
+    is kept (an interrupted epoch leaves the estimator as it was).
 
     ``report(epoch, loss, validation_score)`` is called after every epoch.
 
@@ -263,6 +264,11 @@ def train_epochs(
     if not 0 <= validation_fraction < 1:
         raise CommandError(
             f"--validation-fraction must be in [0, 1); got {validation_fraction}."
+        )
+    if early_stopping and validation_fraction == 0:
+        raise CommandError(
+            "--early-stopping needs a validation set: give --validation-fraction "
+            "a value in (0, 1)."
         )
     if max_epochs < 1:
         raise CommandError(f"--max-iter must be at least 1; got {max_epochs}.")
@@ -287,45 +293,52 @@ def train_epochs(
 
     best, best_epoch, best_score = None, 0, -np.inf
     epoch, interrupted, stopped_early, diverged = 0, False, False, False
+    scores = []
     try:
         while epoch < max_epochs:
             # A new order every epoch: the estimator's own shuffling repeats one
             # order when random_state is an int.
             order = rng.permutation(len(y))
-            if X_val is None:
-                estimator.partial_fit(X[order], y[order], classes=classes)
-            else:
+            if early_stopping:  # the rule watches the validation accuracy
                 partial_fit_scored(estimator, X[order], y[order], classes, X_val, y_val)
+            else:
+                estimator.partial_fit(X[order], y[order], classes=classes)
             if estimator.n_iter_ == epoch:
                 # The epoch diverged (the estimator warned): its steps were undone.
                 diverged = True
                 break
             epoch += 1
-            progress = estimator._progress
-            score = None if X_val is None else progress.validation_scores[-1]
-            if score is not None and score > best_score:
+            if early_stopping:
+                scores.append(estimator._progress.validation_scores[-1])
+            elif X_val is not None:
+                scores.append(estimator.score(X_val, y_val))
+            score = scores[-1] if scores else None
+            if early_stopping and score > best_score:
                 best_score, best_epoch = score, epoch
                 best = copy.deepcopy(estimator)
             if report is not None:
                 report(epoch, estimator.loss_, score)
             # The estimator's own rule: a stall lowers an "adaptive" rate, and
             # ends training once the rate is down to 1e-6 (at once, for the others).
-            if progress.stopped:
+            if estimator._progress.stopped:
                 stopped_early = True
                 break
     except KeyboardInterrupt:
         interrupted = True
+        epoch = getattr(estimator, "n_iter_", 0)  # a trained epoch not yet scored
     if epoch == 0:
         raise KeyboardInterrupt  # nothing trained: nothing to keep
-    if best is None:
+    if interrupted or best is None:
         best, best_epoch = estimator, epoch
-    scores = estimator._progress.validation_scores
-    if scores:
-        best.validation_scores_ = list(scores[:best_epoch])
-        best.validation_loss_curve_ = list(
-            estimator._progress.validation_loss_curve[:best_epoch]
-        )
+    if X_val is not None:
+        if len(scores) < best_epoch:  # interrupted while scoring the last epoch
+            scores.append(best.score(X_val, y_val))
+        best.validation_scores_ = scores[:best_epoch]
         best.best_validation_score_ = max(best.validation_scores_)
+        if early_stopping:
+            best.validation_loss_curve_ = list(
+                estimator._progress.validation_loss_curve[:best_epoch]
+            )
     fit_time = time.perf_counter() - start
     model = make_pipeline(*steps, scaler, best)
     return TrainingResult(
@@ -538,6 +551,16 @@ def _run_train(args, out, err):
         raise CommandError(
             f"--validation-fraction must be in [0, 1); got {args.validation_fraction}."
         )
+    if args.early_stopping and args.validation_fraction == 0:
+        raise CommandError(
+            "--early-stopping needs a validation set: give --validation-fraction "
+            "a value in (0, 1)."
+        )
+    if args.early_stopping and estimator.solver == "lbfgs":
+        raise CommandError(
+            "--early-stopping does not apply to --solver lbfgs, which trains in one "
+            "call on all the training data."
+        )
     epochs = {
         "max-iter": estimator.max_iter,
         "n-iter-no-change": estimator.n_iter_no_change,
@@ -576,6 +599,7 @@ def _run_train(args, out, err):
                 data.X_train,
                 data.y_train,
                 validation_fraction=args.validation_fraction,
+                early_stopping=args.early_stopping,
                 random_state=args.random_state,
                 report=EpochReporter(max_epochs, None if args.quiet else err),
                 deskew=args.deskew,
@@ -954,11 +978,16 @@ def build_parser():
     hyper.add_argument(
         "--validation-fraction",
         type=float,
-        default=0.0,
+        default=0.1,
         metavar="F",
-        help="share of the training data held out to score every epoch, training "
-        "stopping on its accuracy as with early_stopping=True (default: 0, none: "
-        "training stops on the training loss, as fit does by default)",
+        help="share of the training data held out to score every epoch "
+        "(default: 0.1; 0: none)",
+    )
+    hyper.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="stop on the validation accuracy instead of the training loss, as "
+        "early_stopping=True does, and keep the model of its best epoch",
     )
     train.add_argument(
         "--save", metavar="PATH", help="write the fitted Pipeline with joblib"

@@ -85,8 +85,7 @@ def saved_mlp(tmp_path_factory):
                 "30",
                 "--max-iter",
                 "40",
-                "--validation-fraction",
-                "0.1",
+                "--early-stopping",
                 "--save",
                 str(path),
             ]
@@ -339,7 +338,7 @@ def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
     assert printed_accuracy(out) == pytest.approx(model.score(X_test, y_test), abs=5e-5)
 
 
-def test_ctrl_c_with_a_validation_set_keeps_the_best_completed_epoch(
+def test_ctrl_c_with_early_stopping_keeps_the_last_completed_epoch(
     capsys, monkeypatch, tmp_path
 ):
     original = cli.partial_fit_scored
@@ -353,17 +352,37 @@ def test_ctrl_c_with_a_validation_set_keeps_the_best_completed_epoch(
 
     monkeypatch.setattr(cli, "partial_fit_scored", interrupted_on_sixth_call)
     path = tmp_path / "interrupted.joblib"
-    status, out, err = run(
-        capsys, "train", "--validation-fraction", "0.1", "--save", path
-    )
+    status, out, err = run(capsys, "train", "--early-stopping", "--save", path)
     assert status == 0, err
     scores = [float(m.group(3)) for m in map(EPOCH_LINE.match, err.splitlines()) if m]
     assert len(scores) == 5
-    best = int(np.argmax(scores)) + 1
-    assert f"interrupted after 5 epochs; keeping the model of epoch {best}" in err
+    assert "interrupted after 5 epochs; keeping the model of epoch 5" in err
     model = joblib.load(path)
-    assert model[-1].n_iter_ == best
-    assert model[-1].validation_scores_[-1] == pytest.approx(max(scores), abs=5e-5)
+    assert model[-1].n_iter_ == 5
+    assert model[-1].validation_scores_ == pytest.approx(scores, abs=5e-5)
+
+
+def test_ctrl_c_while_scoring_keeps_the_trained_epoch_with_its_score(
+    capsys, monkeypatch, tmp_path
+):
+    # Interrupted after the epoch's training, while its validation accuracy is
+    # computed: the epoch counts, and its score is taken before saving.
+    original = SigmoidMLPClassifier.score
+    calls = []
+
+    def interrupted_on_third_call(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SigmoidMLPClassifier, "score", interrupted_on_third_call)
+    path = tmp_path / "interrupted.joblib"
+    status, out, err = run(capsys, "train", "--save", path, "-q")
+    assert status == 0, err
+    assert "interrupted after 3 epochs; keeping the model of epoch 3" in err
+    network = joblib.load(path)[-1]
+    assert network.n_iter_ == 3 and len(network.validation_scores_) == 3
 
 
 def test_a_diverged_epoch_ends_training_and_is_not_counted(capsys, tmp_path):
@@ -451,6 +470,14 @@ def _with_matplotlib(*values):
         (["train", "--save", "{tmp}/file/m.joblib"], "no directory {tmp}/file."),
         (["train", "--save", "{tmp}/no/such/dir/m.joblib"], "no directory"),
         (["demo", "--max-iter", "0"], "--max-iter must be at least 1; got 0."),
+        (
+            ["train", "--early-stopping", "--validation-fraction", "0"],
+            "--early-stopping needs a validation set",
+        ),
+        (
+            ["train", "--early-stopping", "--solver", "lbfgs"],
+            "--early-stopping does not apply to --solver lbfgs",
+        ),
         (["demo", "--mnist", "{tmp}", "--max-iter", "0"], "--max-iter must be at"),
         _with_matplotlib(
             ["plot", "{model}", "--out", "{tmp}/file"],
@@ -560,7 +587,7 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
     assert estimator.n_iter_ == {"constant": 4, "adaptive": 19}[rate]
     for tol in (
         ["--tol", "100", "--validation-fraction", "0"],
-        ["--tol", "2", "--validation-fraction", "0.1"],
+        ["--tol", "2", "--early-stopping"],
     ):
         status, out, err = run(
             capsys, "train", *tol, "--n-iter-no-change", "2", "--max-iter", "30",
@@ -574,8 +601,12 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
     assert "more than N epochs in a row without an improvement of --tol" in help_text
 
 
-@pytest.mark.parametrize("validation_fraction", [0.0, 0.1])
-def test_train_epochs_follows_the_adaptive_rate_as_fit_does(validation_fraction):
+@pytest.mark.parametrize(
+    "validation_fraction, early_stopping", [(0.0, False), (0.1, False), (0.1, True)]
+)
+def test_train_epochs_follows_the_adaptive_rate_as_fit_does(
+    validation_fraction, early_stopping
+):
     # With the default "adaptive" rate, a stall divides the rate by 5 instead of
     # ending training, which ends once the rate is down to 1e-6. (train once
     # stopped at the first stall of the validation accuracy: 95.3% on the digits,
@@ -590,18 +621,22 @@ def test_train_epochs_follows_the_adaptive_rate_as_fit_does(validation_fraction)
         X_train,
         y_train,
         validation_fraction=validation_fraction,
+        early_stopping=early_stopping,
         random_state=0,
     )
     assert result.stopped_early and result.epochs < estimator.max_iter
     assert estimator._optimizer.learning_rate <= 1e-6
     kept = result.model[-1]
-    if validation_fraction:
+    if early_stopping:  # the best epoch by the validation accuracy
         scores = estimator._progress.validation_scores
         assert kept.n_iter_ == result.kept_epoch == 1 + int(np.argmax(scores))
         assert kept.validation_scores_ == scores[: result.kept_epoch]
-    else:  # as fit with the defaults, which scores 97.8% here
+    else:  # the last epoch, as fit: 97.8% with all the data, here 97.1% with 90%
         assert kept is estimator and result.kept_epoch == result.epochs
         assert result.model.score(X_test, y_test) >= 0.97
+        assert len(kept.validation_scores_ or []) == (
+            result.epochs if validation_fraction else 0
+        )
 
 
 def _help(capsys, command):
