@@ -14,8 +14,8 @@ Commands
 ``evaluate PATH``
     Print the test accuracy of a saved model (``--report``: per-class report).
 ``plot PATH``
-    Draw the weight images (of the first 100 hidden units; ``--max-images N`` for
-    more), the loss curve and the activations of one test image of a saved model
+    Draw the weight images (of every hidden unit; ``--max-images N`` for the first
+    N only), the loss curve and the activations of one test image of a saved model
     into PNG files (needs matplotlib, the ``[plot]`` extra).
 
 Data
@@ -1024,10 +1024,9 @@ def build_parser():
     plot.add_argument(
         "--max-images",
         type=_positive,
-        default=100,
         metavar="N",
-        help="draw the weights of at most N units, the first ones (default: 100; a "
-        "picture of 1,200 units takes a minute and is 3,600 pixels wide)",
+        help="draw the weights of at most N units, the first ones (default: every "
+        "unit; a picture of 1,200 units takes a minute and is 3,600 pixels wide)",
     )
     return parser
 

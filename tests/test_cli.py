@@ -238,7 +238,7 @@ def test_plot_writes_three_png_files(saved_mlp, capsys, tmp_path):
 
 
 @needs_matplotlib
-def test_plot_draws_the_first_100_units_unless_told(capsys, tmp_path, monkeypatch):
+def test_plot_draws_every_unit_unless_told(capsys, tmp_path, monkeypatch):
     from sknn_sigmoid import inspection
 
     X, y = load_digits(return_X_y=True)
@@ -254,10 +254,10 @@ def test_plot_draws_the_first_100_units_unless_told(capsys, tmp_path, monkeypatc
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(inspection.WeightImagesDisplay, "plot", plot)
-    for more in ([], ["--max-images", "120"]):
+    for more in ([], ["--max-images", "100"]):
         status, _, err = run(capsys, "plot", path, "--out", tmp_path, *more)
         assert status == 0, err
-    assert drawn == [100, 120]
+    assert drawn == [120, 100]
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(
