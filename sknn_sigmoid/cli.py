@@ -261,15 +261,7 @@ def train_epochs(
     params = estimator.get_params()
     max_epochs = params["max_iter"] if max_epochs is None else max_epochs
     n_iter_no_change = params["n_iter_no_change"]
-    if not 0 <= validation_fraction < 1:
-        raise CommandError(
-            f"--validation-fraction must be in [0, 1); got {validation_fraction}."
-        )
-    if early_stopping and validation_fraction == 0:
-        raise CommandError(
-            "--early-stopping needs a validation set: give --validation-fraction "
-            "a value in (0, 1)."
-        )
+    _check_hold_out(validation_fraction, early_stopping)
     if max_epochs < 1:
         raise CommandError(f"--max-iter must be at least 1; got {max_epochs}.")
     if n_iter_no_change < 1:
@@ -344,6 +336,18 @@ def train_epochs(
     return TrainingResult(
         model, epoch, best_epoch, interrupted, stopped_early, fit_time, diverged
     )
+
+
+def _check_hold_out(validation_fraction, early_stopping):
+    if not 0 <= validation_fraction < 1:
+        raise CommandError(
+            f"--validation-fraction must be in [0, 1); got {validation_fraction}."
+        )
+    if early_stopping and validation_fraction == 0:
+        raise CommandError(
+            "--early-stopping needs a validation set: give --validation-fraction "
+            "a value in (0, 1)."
+        )
 
 
 def _split(X, y, validation_fraction, rng):
@@ -547,15 +551,7 @@ def _describe(estimator):
 def _run_train(args, out, err):
     estimator = make_estimator(args)
     # Check what can be checked before the data are read and the model trained.
-    if not 0 <= args.validation_fraction < 1:
-        raise CommandError(
-            f"--validation-fraction must be in [0, 1); got {args.validation_fraction}."
-        )
-    if args.early_stopping and args.validation_fraction == 0:
-        raise CommandError(
-            "--early-stopping needs a validation set: give --validation-fraction "
-            "a value in (0, 1)."
-        )
+    _check_hold_out(args.validation_fraction, args.early_stopping)
     if args.early_stopping and estimator.solver == "lbfgs":
         raise CommandError(
             "--early-stopping does not apply to --solver lbfgs, which trains in one "

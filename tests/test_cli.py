@@ -311,19 +311,26 @@ def test_lbfgs_calls_fit_and_says_there_is_no_progress(capsys):
     assert "test accuracy: " in out
 
 
+def interrupt_on_call(monkeypatch, owner, name, n):
+    """Make ``owner.name`` raise KeyboardInterrupt (Ctrl-C) on its n-th call; return
+    the list of calls so far."""
+    original = getattr(owner, name)
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupted)
+    return calls
+
+
 def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
     capsys, monkeypatch, tmp_path
 ):
-    original = SigmoidMLPClassifier.partial_fit
-    calls = []
-
-    def interrupted_on_third_call(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SigmoidMLPClassifier, "partial_fit", interrupted_on_third_call)
+    calls = interrupt_on_call(monkeypatch, SigmoidMLPClassifier, "partial_fit", 3)
     path = tmp_path / "interrupted.joblib"
     status, out, err = run(capsys, "train", "--save", path)
     assert status == 0, err
@@ -341,16 +348,7 @@ def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
 def test_ctrl_c_with_early_stopping_keeps_the_last_completed_epoch(
     capsys, monkeypatch, tmp_path
 ):
-    original = cli.partial_fit_scored
-    calls = []
-
-    def interrupted_on_sixth_call(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(cli, "partial_fit_scored", interrupted_on_sixth_call)
+    interrupt_on_call(monkeypatch, cli, "partial_fit_scored", 6)
     path = tmp_path / "interrupted.joblib"
     status, out, err = run(capsys, "train", "--early-stopping", "--save", path)
     assert status == 0, err
@@ -367,16 +365,7 @@ def test_ctrl_c_while_scoring_keeps_the_trained_epoch_with_its_score(
 ):
     # Interrupted after the epoch's training, while its validation accuracy is
     # computed: the epoch counts, and its score is taken before saving.
-    original = SigmoidMLPClassifier.score
-    calls = []
-
-    def interrupted_on_third_call(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SigmoidMLPClassifier, "score", interrupted_on_third_call)
+    interrupt_on_call(monkeypatch, SigmoidMLPClassifier, "score", 3)
     path = tmp_path / "interrupted.joblib"
     status, out, err = run(capsys, "train", "--save", path, "-q")
     assert status == 0, err
