@@ -162,7 +162,15 @@ def _image_shape(value):
 
 def nearly_square_shape(n_pixels):
     """(height, width) with height * width = ``n_pixels``, as square as it allows:
-    (28, 28) for 784, (8, 8) for 64, (2, 5) for 10."""
+    (28, 28) for 784, (8, 8) for 64, (2, 5) for 10.
+
+    Raises ``TypeError`` if ``n_pixels`` is not an int, ``ValueError`` if it is
+    not positive."""
+    if not v._is_number(n_pixels, numbers.Integral):
+        raise TypeError(f"n_pixels must be a positive int; got {n_pixels!r}.")
+    if n_pixels < 1:
+        raise ValueError(f"n_pixels must be a positive int; got {n_pixels!r}.")
+    n_pixels = int(n_pixels)
     height = math.isqrt(n_pixels)
     while n_pixels % height:
         height -= 1

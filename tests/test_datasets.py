@@ -10,6 +10,7 @@ from urllib.error import URLError
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
 import sknn_sigmoid.datasets as datasets_module
@@ -293,6 +294,46 @@ def test_synthetic_dtypes(tmp_path, dtype):
     np.testing.assert_array_equal(bunch.images, arrays["train"][0])
 
 
+def test_bytes_path(tmp_path):
+    arrays = make_mnist_dir(tmp_path, seed=5)
+    X, _ = load_mnist(os.fsencode(tmp_path), subset="test", return_X_y=True)
+    np.testing.assert_array_equal(X, arrays["test"][0].reshape(-1, 784))
+
+
+def test_bunch_has_the_keys_of_scikit_learns_loaders(tmp_path):
+    make_mnist_dir(tmp_path, seed=5)
+    bunch = load_mnist(tmp_path, subset="test")
+    digits = load_digits()
+    assert set(digits) - {"target_names"} <= set(bunch)
+    assert bunch.frame is None
+
+
+def test_as_frame(tmp_path):
+    pd = pytest.importorskip("pandas", reason="as_frame needs the optional pandas")
+    arrays = make_mnist_dir(tmp_path, seed=6)
+    images, labels = arrays["test"]
+    bunch = load_mnist(tmp_path, subset="test", as_frame=True)
+    assert isinstance(bunch.data, pd.DataFrame)
+    assert list(bunch.data.columns) == bunch.feature_names
+    assert (bunch.data.dtypes == np.float32).all()
+    np.testing.assert_array_equal(bunch.data.to_numpy(), images.reshape(-1, 784))
+    assert isinstance(bunch.target, pd.Series) and bunch.target.name == "target"
+    np.testing.assert_array_equal(bunch.target.to_numpy(), labels)
+    assert list(bunch.frame.columns) == bunch.feature_names + ["target"]
+    np.testing.assert_array_equal(bunch.frame["target"].to_numpy(), labels)
+    assert isinstance(bunch.images, np.ndarray)
+    np.testing.assert_array_equal(bunch.images, images)
+    X, y = load_mnist(tmp_path, subset="test", as_frame=True, return_X_y=True)
+    pd.testing.assert_frame_equal(X, bunch.data)
+    pd.testing.assert_series_equal(y, bunch.target)
+
+
+@pytest.mark.parametrize("as_frame", ["yes", None, 1])
+def test_invalid_as_frame(tmp_path, as_frame):
+    with pytest.raises(ValueError, match="as_frame must be True or False"):
+        load_mnist(tmp_path, as_frame=as_frame)
+
+
 def test_uint8_data_is_writable(tmp_path):
     make_mnist_dir(tmp_path, seed=12)
     X, _ = load_mnist(tmp_path, dtype=np.uint8, return_X_y=True)
@@ -332,7 +373,9 @@ def test_invalid_subset(tmp_path, subset):
         assert repr(allowed) in message
 
 
-@pytest.mark.parametrize("dtype", [np.int32, np.float16, "complex128", "no-such-type"])
+@pytest.mark.parametrize(
+    "dtype", [np.int32, np.float16, "complex128", "no-such-type", None]
+)
 def test_invalid_dtype(tmp_path, dtype):
     make_mnist_dir(tmp_path)
     with pytest.raises(ValueError, match="dtype"):
@@ -513,7 +556,10 @@ def test_truncated_label_header(tmp_path, gz):
 def test_bad_magic_prefix(tmp_path, gz, prefix):
     content = idx_bytes(_valid_images(), magic_prefix=prefix)
     message = _damage_and_load(tmp_path, TRAIN_IMAGES, content, gz)
-    assert "magic" in message
+    if prefix == b"\x1f\x8b" and not gz:  # starts as gzip does: read as gzip
+        assert "corrupt or truncated gzip stream" in message
+    else:
+        assert "magic" in message
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -619,11 +665,21 @@ def _gz_path(directory, stem):
     return Path(directory) / (stem + ".gz")
 
 
-def test_plain_file_with_gz_suffix(tmp_path):
-    make_mnist_dir(tmp_path, gz=True)
-    _gz_path(tmp_path, TRAIN_LABELS).write_bytes(idx_bytes(_valid_labels()))
-    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz.*gzip"):
-        load_mnist(tmp_path)
+def test_plain_file_with_gz_suffix_is_read_as_what_it_is(tmp_path):
+    # As a browser leaves a file it decompressed on download.
+    arrays = make_mnist_dir(tmp_path, gz=True)
+    path = _gz_path(tmp_path, TRAIN_LABELS)
+    path.write_bytes(gzip.decompress(path.read_bytes()))
+    _, y = load_mnist(tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(y, arrays["train"][1])
+
+
+def test_gzip_file_without_gz_suffix_is_decompressed(tmp_path):
+    arrays = make_mnist_dir(tmp_path, gz=False)
+    path = tmp_path / TRAIN_IMAGES
+    path.write_bytes(gzip.compress(path.read_bytes()))
+    X, _ = load_mnist(tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(X, arrays["train"][0].reshape(-1, 784))
 
 
 def test_gzip_stream_cut_short(tmp_path):
@@ -864,6 +920,37 @@ def test_openml_fallback_dtype_conversion(fake_openml):
     assert X.dtype == np.float32
     assert y.dtype == np.int64
     np.testing.assert_array_equal(X, fake.data[60_000:].astype(np.float32))
+
+
+@pytest.mark.parametrize("subset", ["train", "test"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_openml_split_does_not_keep_the_whole_download(monkeypatch, subset, dtype):
+    # liac-arff gives float64: a view of its rows would keep all 70,000 alive.
+    download = np.arange(70_000 * 784, dtype=np.float64).reshape(70_000, 784) % 256
+    bunch = Bunch(data=download, target=np.array(list("0123456789") * 7_000))
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(datasets_module, "fetch_openml", lambda *a, **k: bunch)
+    X, y = load_mnist(subset=subset, dtype=dtype, return_X_y=True)
+    for array in (X, y):
+        assert array.base is None or array.base.size == array.size
+    assert not np.shares_memory(X, download)
+    rows = slice(0, 60_000) if subset == "train" else slice(60_000, None)
+    np.testing.assert_array_equal(X, download[rows].astype(dtype))
+
+
+@pytest.mark.parametrize("pandas_installed", [True, False])
+def test_openml_uses_the_pandas_parser_when_it_can(fake_openml, monkeypatch,
+                                                   pandas_installed):  # fmt: skip
+    _, calls = fake_openml
+    find_spec = datasets_module.importlib.util.find_spec
+    monkeypatch.setattr(
+        datasets_module.importlib.util,
+        "find_spec",
+        lambda name: find_spec(name) if pandas_installed or name != "pandas" else None,
+    )
+    load_mnist(subset="test")
+    expected = "pandas" if pandas_installed and find_spec("pandas") else "liac-arff"
+    assert calls[0][1]["parser"] == expected
 
 
 def test_openml_unexpected_shape(monkeypatch):

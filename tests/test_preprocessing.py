@@ -174,6 +174,19 @@ def test_image_shape_is_as_square_as_the_features_allow(n_pixels, shape):
     assert Deskewer().fit(X).image_shape_ == shape
 
 
+@pytest.mark.parametrize(
+    "n_pixels, error",
+    [(0, ValueError), (-4, ValueError), (7.0, TypeError), (True, TypeError)],
+)
+def test_nearly_square_shape_needs_a_positive_int(n_pixels, error):
+    with pytest.raises(error, match="n_pixels must be a positive int"):
+        pre.nearly_square_shape(n_pixels)
+
+
+def test_nearly_square_shape_takes_numpy_ints():
+    assert pre.nearly_square_shape(np.int64(784)) == (28, 28)
+
+
 @pytest.mark.parametrize("image_shape", [(6, 4), [6, 4], np.array([6, 4])])
 def test_image_shape_given(image_shape):
     X = np.random.default_rng(0).random((3, 6 * 4))
