@@ -26,6 +26,7 @@ from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import EpochCallbacks
+from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
 from ._parallel import RowWorkers
 from ._training import (
@@ -54,6 +55,10 @@ ACCEPT_SPARSE = ["csr", "csc"]
 # The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
 # parameter: scipy's default, as for scikit-learn's LogisticRegression.
 LBFGS_MAX_FUN = 15000
+
+# Training that stops with its best loss at this fraction or more of the loss of
+# outputs answering the classes' frequencies has learned next to nothing: warn.
+NOTHING_LEARNED = 0.99
 
 
 def keep_state_on_error(method):
@@ -181,7 +186,7 @@ def fit_network(
     validates = _validates(est, incremental)
     layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]
     if warm:
-        coefs, intercepts = _copy_network(est, layer_sizes)
+        coefs, intercepts = _copy_network(est, layer_sizes, incremental)
         progress = copy.deepcopy(est._progress)
         if validates:
             # Its validation split is drawn anew: this call keeps the best of its
@@ -301,14 +306,20 @@ def _resolve_classes(est, y, classes, warm):
     return classes_
 
 
-def _copy_network(est, layer_sizes):
+def _copy_network(est, layer_sizes, incremental):
     coefs, intercepts = est._get_network()
     fitted_sizes = [coefs[0].shape[0], *(W.shape[1] for W in coefs)]
     if fitted_sizes != layer_sizes:
+        remedy = (
+            "Call fit to train the new architecture from the start, or set "
+            "hidden_layer_sizes back to continue this one."
+            if incremental
+            else "Set warm_start=False to train the new architecture from the "
+            "start, or set hidden_layer_sizes back to continue this one."
+        )
         raise ValueError(
             f"Cannot continue training: the fitted network has layer sizes "
-            f"{fitted_sizes} but the parameters ask for {layer_sizes}. Set "
-            "warm_start=False (or refit) after changing the architecture."
+            f"{fitted_sizes} but the parameters ask for {layer_sizes}. {remedy}"
         )
     return [W.copy() for W in coefs], [b.copy() for b in intercepts]
 
@@ -330,7 +341,7 @@ def _run_gradient_descent(
     n_train = n_samples if train_rows is None else len(train_rows)
     batch_size = resolve_batch_size(est.batch_size, n_train)
     first_epoch = len(progress.loss_curve)
-    converged = train_stochastic(
+    stopped_by = train_stochastic(
         coefs,
         intercepts,
         optimizer,
@@ -351,7 +362,10 @@ def _run_gradient_descent(
         workers=workers,
         callbacks=callbacks,
     )
+    converged = stopped_by is not None
     progress.stopped = converged
+    if stopped_by == "stalled" and not incremental:
+        _warn_if_nothing_learned(est, progress.loss_curve[first_epoch:], Y, w)
     # partial_fit goes on from its last epoch; its caller keeps the best one.
     if validation is not None and progress.best_params is not None and not incremental:
         L = len(coefs)
@@ -390,6 +404,13 @@ def _split_validation(est, X, Y, w, rng):
         train_rows, val_rows = train_test_split(
             rows, test_size=est.validation_fraction, random_state=rng
         )
+    if len(val_rows) < 2:  # as scikit-learn's MLPClassifier
+        raise ValueError(
+            f"early_stopping: the validation set is too small ({len(val_rows)} "
+            f"sample of {X.shape[0]}, validation_fraction="
+            f"{est.validation_fraction}): increase validation_fraction or the size "
+            "of the data set, or set early_stopping=False."
+        )
     train_rows.sort()
     for part, rows in (("training", train_rows), ("validation", val_rows)):
         if not np.any(w[rows] > 0):
@@ -401,11 +422,50 @@ def _split_validation(est, X, Y, w, rng):
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 
+def _warn_if_nothing_learned(est, losses, Y, w):
+    """A ConvergenceWarning if training stopped with the network no better on its
+    training data than outputs that answer the classes' frequencies.
+
+    On the flat start of the squared error (every output near its class's
+    frequency, every slope a(1 - a) small) the loss falls so slowly that a stopping
+    rule meant for later epochs can end training there, at chance accuracy.
+    """
+    if not losses:
+        return
+    floor = frequency_loss(Y, w, est._network_loss)
+    best = min(losses)
+    if best < NOTHING_LEARNED * floor:
+        return
+    warn(
+        f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no better "
+        f"than the {floor:.4g} of outputs that answer the classes' frequencies: the "
+        "model has learned next to nothing from its inputs. Either the data hold "
+        "little to learn (or alpha is too large), or training stopped on the flat "
+        "start of the loss, where it falls slowly: lower tol or raise "
+        "n_iter_no_change and max_iter (one epoch of full-batch training is one "
+        "step), or use mini-batches, a larger learning_rate_init or "
+        "loss='log_loss'.",
+        ConvergenceWarning,
+    )
+
+
+def lbfgs_gradient_tolerance(est):
+    """The tolerance on the projected gradient that ends L-BFGS-B.
+
+    ``tol`` with the log-loss, as in scikit-learn; 0 with the squared error:
+    its gradient carries every output's slope a(1 - a), so it is small on the flat
+    start and wherever outputs saturate, long before the minimum, and L-BFGS-B
+    runs until ``max_iter`` or until the loss stops changing.
+    """
+    return est.tol if est._network_loss == "log_loss" else 0.0
+
+
 def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
     """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
     n_iter_before = progress.n_iter
+    first_iteration = len(progress.loss_curve)
     max_fun = getattr(est, "max_fun", LBFGS_MAX_FUN)
-    coefs, intercepts, stopped_early = train_lbfgs(
+    coefs, intercepts, (status, message) = train_lbfgs(
         coefs,
         intercepts,
         X,
@@ -415,14 +475,15 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         loss=est._network_loss,
         max_iter=est.max_iter,
         max_fun=max_fun,
-        tol=est.tol,
+        tol=lbfgs_gradient_tolerance(est),
         workers=workers,
         progress=progress,
         callbacks=callbacks,
         verbose=est.verbose,
     )
-    if stopped_early:
-        status, message = stopped_early
+    if status == 0:  # met its tolerance (99: a callback stopped it)
+        _warn_if_nothing_learned(est, progress.loss_curve[first_iteration:], Y, w)
+    elif status != 99:
         n_iter = progress.n_iter - n_iter_before
         if status != 1:  # the line search failed
             advice = "Scale the inputs to [0, 1], e.g. with MinMaxScaler"

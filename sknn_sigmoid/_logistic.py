@@ -51,7 +51,8 @@ class OneVsRestLogistic(
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights in the loss:
         ``{label: weight}``, or "balanced" for n_samples / (n_classes *
-        count(label)). ``partial_fit`` does not take "balanced".
+        count(label)), n_classes counting the classes in y (a ``warm_start`` fit
+        may see only some). ``partial_fit`` does not take "balanced".
     solver : {"gd", "adam", "lbfgs"}, default="gd"
         "gd" is (mini-batch) gradient descent with momentum, "adam" the Adam method,
         "lbfgs" the L-BFGS-B method on the full batch.

@@ -81,6 +81,33 @@ def frequency_logits(Y, w, low=0.01):
     return np.log(p) - np.log1p(-p)
 
 
+def frequency_loss(Y, w, loss):
+    """The loss J of outputs a[L] that answer each target's frequency p_k.
+
+    It is the least loss of a network whose outputs ignore their inputs: what a
+    network that has learned nothing scores (and where the default output biases,
+    :func:`frequency_logits`, start it).
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n[L])
+        One-hot targets.
+    w : ndarray of shape (n_samples,)
+        Sample weights, not all zero.
+    loss : {"squared_error", "log_loss"}
+        The loss.
+
+    Returns
+    -------
+    float
+    """
+    Y = np.asarray(Y, np.float64)
+    w = np.asarray(w, np.float64)
+    m = float(w.sum())
+    p = w @ Y / m
+    return LOSS_FUNCTIONS[loss](np.broadcast_to(p, Y.shape).copy(), Y, w, m)
+
+
 def init_parameters(
     layer_sizes, rng, dtype=np.float64, init="glorot_uniform", output_bias=None
 ):

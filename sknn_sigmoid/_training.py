@@ -437,9 +437,10 @@ def train_stochastic(
 
     Returns
     -------
-    bool
-        True if the stopping rule (or a callback) ended training before
-        ``n_epochs``.
+    str or None
+        What ended training before ``n_epochs``: ``"stalled"`` (the stopping
+        rule), ``"callback"`` or ``"diverged"`` (an epoch whose loss or weights were
+        not finite, undone); None if it ran them all.
     """
     n_train = X.shape[0] if train_rows is None else len(train_rows)
     layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
@@ -468,7 +469,7 @@ def train_stochastic(
             if callbacks is not None:
                 callbacks.abandon_epoch()
             _diverged(progress.n_iter, optimizer)
-            return True
+            return "diverged"
         progress.n_iter += 1
         progress.t += n_train
         progress.loss_curve.append(epoch_loss)
@@ -488,13 +489,13 @@ def train_stochastic(
             progress, epoch_loss, score, params
         )
         if callbacks is not None and callbacks.epoch_ends(coefs, intercepts, progress):
-            return True
+            return "callback"
         optimizer.iteration_ends(progress.t)
         if stalled:
             if optimizer.trigger_stopping(verbose):
-                return True
+                return "stalled"
             progress.no_improvement_count = 0
-    return False
+    return None
 
 
 def train_lbfgs(
@@ -525,10 +526,10 @@ def train_lbfgs(
     -------
     coefs, intercepts : list of ndarray
         The parameters found.
-    stopped_early : (int, str) or None
-        None if L-BFGS-B met its tolerance or a callback stopped it; otherwise
-        scipy's status and message: 1 if its iteration or evaluation budget ran out,
-        2 if its line search failed.
+    stopped : (int, str)
+        scipy's status and message: 0 if L-BFGS-B met its tolerance, 99 if a
+        callback stopped it, 1 if its iteration or evaluation budget ran out, 2 if
+        its line search failed.
     """
     dtype = coefs[0].dtype
     shapes = [p.shape for p in coefs + intercepts]
@@ -590,9 +591,7 @@ def train_lbfgs(
         progress.loss_curve.append(float(result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
     params = unpack(result.x, shapes, dtype)
-    converged = result.status in (0, 99)  # 99: a callback raised StopIteration
-    stop = None if converged else (result.status, result.message.rstrip(": "))
-    return params[:L], params[L:], stop
+    return params[:L], params[L:], (result.status, result.message.rstrip(": "))
 
 
 def all_finite(loss, params):

@@ -183,8 +183,10 @@ def class_weights(class_weight, y, classes, incremental):
                 "class_weight='balanced' is not supported by partial_fit: pass a "
                 "dict of class weights, or sample_weight."
             )
+        # Over the classes in y: a warm fit may see only some of the classes.
+        present = np.unique(y)
         class_weight = dict(
-            zip(classes, compute_class_weight("balanced", classes=classes, y=y))
+            zip(present, compute_class_weight("balanced", classes=present, y=y))
         )
     unknown = set(class_weight) - set(classes.tolist())
     if unknown:

@@ -1,6 +1,7 @@
 """What users rely on from both estimators: pipelines, search, persistence, determinism,
 continued training, dtypes, sparse input, parameter checks and failed calls."""
 
+import copy
 import pickle
 import warnings
 
@@ -222,8 +223,20 @@ def test_warm_start_with_changed_architecture_is_refused(small):
     est = SigmoidMLPClassifier(hidden_layer_sizes=(4,), warm_start=True, max_iter=2)
     est.fit(X, y)
     est.set_params(hidden_layer_sizes=(5,))
-    with pytest.raises(ValueError, match="layer sizes"):
+    with pytest.raises(ValueError, match="layer sizes.*Set warm_start=False"):
         est.fit(X, y)
+    assert est.coefs_[0].shape == (6, 4)
+
+
+def test_partial_fit_with_changed_architecture_says_to_call_fit(small):
+    X, y = small
+    est = SigmoidMLPClassifier(hidden_layer_sizes=(4,)).partial_fit(
+        X, y, classes=np.unique(y)
+    )
+    est.set_params(hidden_layer_sizes=(5,))
+    with pytest.raises(ValueError, match="layer sizes.*Call fit") as excinfo:
+        est.partial_fit(X, y)
+    assert "warm_start" not in str(excinfo.value)  # it has no effect on partial_fit
     assert est.coefs_[0].shape == (6, 4)
 
 
@@ -472,6 +485,23 @@ def test_class_weight_balanced(small, Estimator):
         assert_allclose(a, b, rtol=1e-12)
     with pytest.raises(ValueError, match="not supported by partial_fit"):
         Estimator(class_weight="balanced").partial_fit(X, y, classes=[0, 2])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_class_weight_balanced_on_a_warm_fit_with_some_classes(small, Estimator):
+    # As a fresh fit would: balanced over the classes this fit sees.
+    X, y = small
+    kw = dict(batch_size=None, max_iter=3, random_state=0)
+    first = Estimator(**kw).fit(X, y)
+    rows = (y != 1) & (np.arange(len(y)) >= 10)
+    X2, y2 = X[rows], y[rows]
+    balanced = copy.deepcopy(first).set_params(class_weight="balanced", warm_start=True)
+    balanced.fit(X2, y2)
+    by_sample = copy.deepcopy(first).set_params(warm_start=True)
+    by_sample.fit(X2, y2, sample_weight=compute_sample_weight("balanced", y2))
+    assert_array_equal(balanced.classes_, np.unique(y))
+    for a, b in zip(weights(balanced), weights(by_sample)):
+        assert_allclose(a, b, rtol=1e-12)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
@@ -143,6 +144,17 @@ def test_early_stopping_keeps_the_best_epoch():
         assert_array_equal(a, b)
 
 
+def test_early_stopping_needs_two_validation_samples():
+    X, y = make_classification(9, 4, n_informative=3, n_redundant=0, random_state=0)
+    est = SigmoidMLPClassifier(early_stopping=True, max_iter=3, random_state=0)
+    with pytest.raises(ValueError, match=r"validation set is too small \(1 sample"):
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")
+    # Two samples (validation_fraction=0.2 of 9 rounds up to 2) are enough.
+    est.set_params(validation_fraction=0.2).fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_
+
+
 def test_validation_attributes_describe_the_last_fit_under_warm_start():
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
@@ -184,6 +196,71 @@ def test_stops_when_the_loss_stops_falling(data):
     # The first epoch improves on an infinite best loss; no later epoch can improve
     # it by 10, and training stops once more than n_iter_no_change epochs have not.
     assert est.n_iter_ == 1 + 3
+
+
+@pytest.fixture(scope="module")
+def ten_classes():
+    """A ten-class problem whose squared error starts flat for many steps."""
+    X, y = make_classification(1000, 30, n_informative=20, n_classes=10, random_state=0)
+    return MinMaxScaler().fit_transform(X), y
+
+
+def test_full_batch_stopped_on_the_flat_start_warns(ten_classes):
+    X, y = ten_classes
+    with pytest.warns(ConvergenceWarning, match="learned next to nothing"):
+        est = SigmoidMLPClassifier(batch_size=None, random_state=0).fit(X, y)
+    assert est.n_iter_ < est.max_iter  # stopped by its rule, not by max_iter
+    assert est.score(X, y) < 0.2  # chance is 0.1
+    # With tol=0 the same training goes on, and learns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SigmoidMLPClassifier(
+            batch_size=None, tol=0.0, max_iter=500, random_state=0
+        ).fit(X, y)
+    assert est.score(X, y) > 0.3
+
+
+def test_a_model_that_learned_does_not_warn(data):
+    X, y = data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = SigmoidMLPClassifier(random_state=0).fit(X, y)
+    assert est.n_iter_ < est.max_iter
+    assert [str(w.message) for w in caught] == []
+
+
+def test_lbfgs_does_not_stop_on_the_flat_start_of_the_squared_error(ten_classes):
+    # Its gradient there is below any usual tolerance (about 2e-4 after 4
+    # iterations); a gradient tolerance of 5e-4 stopped it at chance accuracy.
+    X, y = ten_classes
+    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=60, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est.fit(X, y)
+    assert est.n_iter_ == 60
+    assert est.score(X, y) > 0.3
+
+
+def test_lbfgs_with_log_loss_stops_on_the_gradient_tolerance(data):
+    X, y = data
+    loose = SigmoidMLPClassifier(solver="lbfgs", loss="log_loss", tol=1e-2)
+    tight = SigmoidMLPClassifier(solver="lbfgs", loss="log_loss", tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        n_loose = loose.set_params(random_state=0).fit(X, y).n_iter_
+        n_tight = tight.set_params(random_state=0).fit(X, y).n_iter_
+    assert n_loose < n_tight
+
+
+def test_lbfgs_weights_equal_repeats_at_convergence():
+    # The loss with weight k is the loss with k copies; L-BFGS minimised to the
+    # end (it stops once the loss stops changing) finds the same model both ways.
+    rng = np.random.RandomState(42)
+    X, y, sw = rng.rand(15, 30), rng.randint(0, 3, 15), rng.randint(0, 5, 15)
+    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=5000, random_state=0)
+    weighted = clone(est).fit(X, y, sample_weight=sw)
+    repeated = clone(est).fit(X.repeat(sw, axis=0), y.repeat(sw))
+    assert weighted.n_iter_ < 5000 and repeated.n_iter_ < 5000
+    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
 
 
 def test_a_loss_that_stays_put_improves_on_itself_with_tol_0(data):

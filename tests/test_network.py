@@ -16,6 +16,7 @@ from sknn_sigmoid._network import (
     backward,
     forward,
     frequency_logits,
+    frequency_loss,
     init_parameters,
     loss_and_gradients,
     objective,
@@ -490,3 +491,33 @@ def test_frequency_logits_answer_the_weighted_frequencies():
     b = frequency_logits(Y, w)
     assert_allclose(1 / (1 + np.exp(-b)), [0.5, 0.5, 0.01])
     assert_allclose(frequency_logits(Y[:, :1], w), [0.0], atol=1e-15)
+
+
+def test_frequency_loss_by_hand():
+    # Frequencies (1/2, 1/4, 1/4): squared error 1/2 sum_k p_k (1 - p_k) = 0.3125;
+    # log-loss sum_k -[p_k log p_k + (1 - p_k) log(1 - p_k)]
+    #   = log 2 + 2 (1/4 log 4 + 3/4 log 4/3).
+    Y = np.eye(3)[[0, 0, 1, 2]]
+    w = np.ones(4)
+    assert_allclose(frequency_loss(Y, w, "squared_error"), 0.3125, rtol=1e-15)
+    expected = np.log(2) + 2 * (0.25 * np.log(4) + 0.75 * np.log(4 / 3))
+    assert_allclose(frequency_loss(Y, w, "log_loss"), expected, rtol=1e-15)
+    # Weights count as repeats.
+    assert_allclose(
+        frequency_loss(Y[[0, 2, 3]], np.array([2.0, 1.0, 1.0]), "squared_error"),
+        0.3125,
+        rtol=1e-15,
+    )
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_frequency_loss_is_the_least_of_constant_outputs(loss):
+    rng = np.random.default_rng(3)
+    Y = np.eye(4)[rng.integers(0, 4, 50)]
+    w = rng.random(50)
+    floor = frequency_loss(Y, w, loss)
+    p = w @ Y / w.sum()
+    for _ in range(20):
+        q = np.clip(p + rng.normal(0, 0.05, 4), 0.01, 0.99)
+        A = np.broadcast_to(q, Y.shape).copy()
+        assert LOSS_FUNCTIONS[loss](A, Y, w, w.sum()) > floor
