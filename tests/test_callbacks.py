@@ -107,6 +107,9 @@ def test_progress_bar_runs(digits, capsys):
         est.set_callbacks(callback.ProgressBar()).fit(X, y)
     assert est.n_iter_ == 5
     assert est.score(X, y) > 0.9
+    # The bar names the estimator's fit and shows it complete.
+    out = capsys.readouterr().out
+    assert "OneVsRestLogistic - fit" in out and "100%" in out
 
 
 def test_partial_fit_is_one_task(digits):

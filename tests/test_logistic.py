@@ -101,6 +101,23 @@ def test_weights_start_at_zero(digits):
     assert_array_equal(a.coef_, b.coef_)
 
 
+def test_the_random_state_orders_mini_batches_only_when_shuffling(digits):
+    # From zero weights the random state can only change the order of the batches.
+    X, y = digits
+
+    def fit(random_state, shuffle):
+        return (
+            OneVsRestLogistic(
+                batch_size=16, max_iter=3, shuffle=shuffle, random_state=random_state
+            )
+            .fit(X, y)
+            .coef_
+        )
+
+    assert not np.array_equal(fit(1, True), fit(2, True))
+    assert_array_equal(fit(1, False), fit(2, False))
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_decision_function_is_what_predict_decides_on_even_at_huge_inputs(n_classes):
     # Inputs at the largest float of both signs overflow z to inf - inf = NaN: the

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
-from sknn_sigmoid import SigmoidMLPClassifier
+from sknn_sigmoid import SigmoidMLPClassifier, _base
 from sknn_sigmoid._base import partial_fit_scored
 from sknn_sigmoid._network import frequency_logits, init_parameters, loss_and_gradients
 from sknn_sigmoid._parallel import RowWorkers
@@ -121,27 +121,62 @@ def test_fitted_attributes_follow_mlpclassifier(data):
     assert est.validation_scores_ is None and est.best_validation_score_ is None
 
 
-def test_early_stopping_keeps_the_best_epoch():
+def test_early_stopping_keeps_the_best_epoch(monkeypatch):
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
-    params = dict(
+    held_out = []
+    split = _base._split_validation
+
+    def recording_split(*args):
+        train_rows, validation = split(*args)
+        held_out.append(validation)
+        return train_rows, validation
+
+    monkeypatch.setattr(_base, "_split_validation", recording_split)
+    est = SigmoidMLPClassifier(
         hidden_layer_sizes=(20,),
         early_stopping=True,
         n_iter_no_change=3,
         tol=0.0,
         random_state=0,
-    )
-    est = SigmoidMLPClassifier(**params).fit(X, y)
+    ).fit(X, y)
     scores = est.validation_scores_
     assert len(scores) == est.n_iter_ == len(est.validation_loss_curve_)
     assert est.best_validation_score_ == max(scores)
     assert est.best_loss_ is None
-    best_epoch = int(np.argmax(scores)) + 1
-    assert est.n_iter_ > best_epoch  # training went on past the best epoch ...
-    # ... and the weights kept are those after the best epoch.
-    again = SigmoidMLPClassifier(**params, max_iter=best_epoch).fit(X, y)
-    for a, b in zip(est.coefs_, again.coefs_):
-        assert_array_equal(a, b)
+    # The best epoch is neither the first nor the last ...
+    assert 0 < int(np.argmax(scores)) < len(scores) - 1
+    # ... and the weights kept score exactly that on the held-out samples.
+    (validation,) = held_out
+    y_val = est.classes_[validation.Y.argmax(axis=1)]
+    assert est.score(validation.X, y_val) == est.best_validation_score_
+
+
+def test_one_epoch_is_one_step_per_batch_the_last_partial_one_included():
+    # 80 samples in batches of 32: steps on rows 0:32, 32:64 and 64:80, each down
+    # the gradient of its own batch's mean loss, theta <- theta - eta dJ_b/dtheta.
+    X, y = make_classification(
+        n_samples=80, n_features=5, n_informative=3, n_classes=3, random_state=2
+    )
+    X = MinMaxScaler().fit_transform(X)
+    eta, alpha, b = 0.5, 0.01, 32
+    est = SigmoidMLPClassifier(
+        (4,), solver="sgd", momentum=0.0, learning_rate_init=eta, batch_size=b,
+        shuffle=False, max_iter=1, alpha=alpha, random_state=3,
+    ).fit(X, y)  # fmt: skip
+    Y, w = np.eye(3)[y], np.ones(len(y))
+    coefs, intercepts = init_parameters(
+        [5, 4, 3], check_random_state(3), output_bias=frequency_logits(Y, w)
+    )
+    for start in range(0, len(y), b):
+        rows = slice(start, start + b)
+        _, coef_grads, intercept_grads = loss_and_gradients(
+            X[rows], Y[rows], w[rows], coefs, intercepts, alpha, "squared_error"
+        )
+        for p, g in zip(coefs + intercepts, coef_grads + intercept_grads):
+            p -= eta * g
+    for fitted, expected in zip(est.coefs_ + est.intercepts_, coefs + intercepts):
+        assert_allclose(fitted, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_early_stopping_needs_two_validation_samples():

@@ -171,6 +171,30 @@ def test_batch_gradients_equal_the_pure_functions(sparse, rows, n_threads):
         np.testing.assert_allclose(grad, grad_expected, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_float32_batch_gradients_are_float32_arithmetic(n_threads):
+    # float32 in, float32 all the way: the training path computes exactly what the
+    # pure functions compute in float32 (a float64 buffer anywhere would round
+    # differently). The batch is small enough to be one part on one thread.
+    rng = np.random.RandomState(0)
+    sizes = [20, 15, 4]
+    X = rng.uniform(size=(50, 20)).astype(np.float32)
+    Y = np.eye(4, dtype=np.float32)[rng.randint(4, size=50)]
+    w = np.ones(50, np.float32)
+    coefs, intercepts = init_parameters(sizes, rng, np.float32)
+    expected = loss_and_gradients(
+        X, Y, w, coefs, intercepts, 0.3, "squared_error", m=50.0
+    )
+    assert len(batch_parts(50, 20 * 15 + 15 * 4)) == 1
+    with RowWorkers(n_threads) as workers:
+        gradients = BatchGradients(sizes, 50, np.float32, False, workers)
+        got = gradients(X, Y, w, slice(0, 50), coefs, intercepts, 0.3,
+                        "squared_error", 50.0)  # fmt: skip
+    for grad, grad_expected in zip(got[1] + got[2], expected[1] + expected[2]):
+        assert grad.dtype == np.float32
+        assert_array_equal(grad, grad_expected)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_rows", [1, PREDICT_CHUNK_ROWS, 2 * PREDICT_CHUNK_ROWS + 1])
 def test_prediction_in_chunks_is_the_forward_pass_whatever_the_threads(dtype, n_rows):
