@@ -53,6 +53,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
 HIDDEN = 300
 LEARNING_RATE, MOMENTUM = 0.1, 0.9
+# A learning rate large enough to saturate the units (every output, most hidden ones).
+SATURATING_RATE = 1000.0
 
 
 def load(data_dir):
@@ -133,18 +135,19 @@ def gemm_floor(X, batch_size):
     D1 = rng.random((batch_size, HIDDEN), dtype=np.float32)
     D2 = rng.random((batch_size, 10), dtype=np.float32)
     G1, G2 = np.empty_like(W1), np.empty_like(W2)
-    full = n // batch_size * batch_size
 
     def epoch():
         start = time.perf_counter()
-        for i in range(0, full, batch_size):
+        for i in range(0, n, batch_size):  # the last, partial batch included
             Xb = X[i : i + batch_size]
-            np.matmul(Xb, W1, out=A1)
-            np.matmul(A1, W2, out=A2)
-            np.matmul(A1.T, D2, out=G2)
-            np.matmul(D2, W2.T, out=D1)
-            np.matmul(Xb.T, D1, out=G1)
-        return (time.perf_counter() - start) * n / full
+            m = Xb.shape[0]
+            a1, a2, d1, d2 = A1[:m], A2[:m], D1[:m], D2[:m]
+            np.matmul(Xb, W1, out=a1)
+            np.matmul(a1, W2, out=a2)
+            np.matmul(a1.T, d2, out=G2)
+            np.matmul(d2, W2.T, out=d1)
+            np.matmul(Xb.T, d1, out=G1)
+        return time.perf_counter() - start
 
     return epoch, 2 * n * (2 * d * HIDDEN + 3 * HIDDEN * 10)
 
@@ -210,9 +213,12 @@ def same_bits_across_threads(X, y):
 
 
 def saturated_fraction(estimator, X):
-    """Share of hidden activations within 1e-6 of 0 or 1."""
-    hidden = estimator.forward(X[:5000])[1]
-    return float(np.mean((hidden < 1e-6) | (hidden > 1 - 1e-6)))
+    """Share of the hidden and of the output activations within 1e-6 of 0 or 1."""
+    _, hidden, output = estimator.forward(X[:5000])
+    return {
+        layer: float(np.mean((a < 1e-6) | (a > 1 - 1e-6)))
+        for layer, a in (("hidden", hidden), ("output", output))
+    }
 
 
 def peak_memory(kind, npy):
@@ -339,32 +345,44 @@ def main():
             },
         }
 
-    # 3. Saturated sigmoids: inputs scaled up 100-fold drive most hidden units to 0
-    # or 1 (where a (1 - a) and the back-propagated errors would reach subnormal
-    # numbers without the clipping of z).
-    # Timed in turns with normal epochs of the same network.
-    X_saturating = X * np.float32(100)
-    saturating = ours(128)
+    # 3. Saturated sigmoids, where a (1 - a) and the back-propagated errors would
+    # reach subnormal numbers without the clipping of z. A learning rate of 1000 (the
+    # issue's case) drives every output unit and most hidden units to 0 or 1; inputs
+    # scaled up 100-fold at the normal rate saturate the hidden units (not the
+    # outputs). Both are timed in turns with normal epochs of the same network.
+    X_large = X * np.float32(100)
+    large_rate = ours(128, learning_rate_init=SATURATING_RATE)
+    large_inputs = ours(128)
     runs = interleaved(
         {
-            "saturated": lambda Xs=X_saturating: seconds_per_epoch(
-                saturating, Xs, y, 2
-            ),
             "normal": lambda: seconds_per_epoch(ours(128), X, y, 2),
+            "large_rate": lambda: seconds_per_epoch(large_rate, X, y, 2),
+            "large_inputs": lambda Xs=X_large: seconds_per_epoch(
+                large_inputs, Xs, y, 2
+            ),
         },
         repeats,
     )
-    sat, normal = median(runs["saturated"]), median(runs["normal"])
-    print(f"saturated epoch {sat:.3f} s against {normal:.3f} s", flush=True)
+    normal = median(runs["normal"])
+    sat, sat_inputs = median(runs["large_rate"]), median(runs["large_inputs"])
+    print(
+        f"saturated epoch: learning rate {SATURATING_RATE:g} {sat:.3f} s, inputs "
+        f"x100 {sat_inputs:.3f} s, against {normal:.3f} s",
+        flush=True,
+    )
     results["saturated_epoch"] = {
+        "learning_rate": SATURATING_RATE,
         "seconds": sat,
         "normal_seconds": normal,
         "ratio": sat / normal,
-        "saturated_fraction": saturated_fraction(saturating, X_saturating),
+        "saturated_fraction": saturated_fraction(large_rate, X),
+        "inputs_x100_seconds": sat_inputs,
+        "inputs_x100_ratio": sat_inputs / normal,
+        "inputs_x100_saturated_fraction": saturated_fraction(large_inputs, X_large),
         "target": "<= 1.5",
         "runs": runs,
     }
-    del X_saturating
+    del X_large
 
     # 4. BLAS threads per operation size. Our choice: the rows of a batch on our own
     # threads, one BLAS thread each (one part, so one thread, at batch 16). Against
@@ -373,7 +391,7 @@ def main():
     # batch 16 on a sixth of the data, every BLAS library on two threads.
     numpy_blas = numpy_blas_path()
     threads = {"numpy_blas": numpy_blas}
-    for batch_size in (16, 128):
+    for batch_size in (16, 128, 512):
         chosen, products = [], []
         epochs = 1 if batch_size == 16 else 2
         for _ in range(repeats):
@@ -453,13 +471,20 @@ def main():
             f"our epoch reaches {floor['fraction_reached']:.0%} of it"
         )
     sat = results["saturated_epoch"]
+    fraction, fraction_x100 = (
+        sat["saturated_fraction"],
+        sat["inputs_x100_saturated_fraction"],
+    )
     print(
-        f"Saturated epoch: {sat['seconds']:.3f} s, normal {sat['normal_seconds']:.3f}s "
-        f"(ratio {sat['ratio']:.2f}; {sat['saturated_fraction']:.0%} of hidden "
-        "activations saturated)"
+        f"Saturated epoch, learning rate {sat['learning_rate']:g}: "
+        f"{sat['seconds']:.3f} s, normal {sat['normal_seconds']:.3f} s "
+        f"(ratio {sat['ratio']:.2f}; saturated: {fraction['hidden']:.0%} of the "
+        f"hidden activations, {fraction['output']:.0%} of the outputs). Inputs x100: "
+        f"{sat['inputs_x100_seconds']:.3f} s (ratio {sat['inputs_x100_ratio']:.2f}; "
+        f"{fraction_x100['hidden']:.0%} hidden, {fraction_x100['output']:.0%} outputs)"
     )
     thr = results["threads"]
-    for batch_size in (16, 128):
+    for batch_size in (16, 128, 512):
         t = thr[f"batch_{batch_size}"]
         line = (
             f"Batch {batch_size}, our threads ({t['parts_per_batch']} part(s), "

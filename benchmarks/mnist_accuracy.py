@@ -121,6 +121,8 @@ def main():
         "--repeats", type=int, default=3, help="fits of each model, interleaved"
     )
     args = parser.parse_args()
+    if args.repeats < 1 or args.seeds < 0:
+        parser.error("--repeats must be at least 1 and --seeds at least 0")
     X, y = load_mnist(args.data or DEFAULT_DATA, subset="train", return_X_y=True)
     X_test, y_test = load_mnist(
         args.data or DEFAULT_DATA, subset="test", return_X_y=True
