@@ -423,28 +423,40 @@ def _split_validation(est, X, Y, w, rng):
 
 
 def _warn_if_nothing_learned(est, losses, Y, w):
-    """A ConvergenceWarning if training stopped with the network no better on its
-    training data than outputs that answer the classes' frequencies.
+    """A ConvergenceWarning if training with the squared error stopped with the
+    network no better on its training data than outputs that answer the classes'
+    frequencies.
 
     On the flat start of the squared error (every output near its class's
     frequency, every slope a(1 - a) small) the loss falls so slowly that a stopping
-    rule meant for later epochs can end training there, at chance accuracy.
+    rule meant for later epochs can end training there, at chance accuracy. (The
+    log-loss is left out: outputs that are right but overconfident can put it above
+    that level in a model that has learned.)
     """
-    if not losses:
+    if not losses or est._network_loss != "squared_error":
         return
     floor = frequency_loss(Y, w, est._network_loss)
     best = min(losses)
     if best < NOTHING_LEARNED * floor:
         return
+    if losses[-1] > losses[0]:
+        advice = (
+            f"The loss rose, from {losses[0]:.4g} to {losses[-1]:.4g}: lower "
+            f"learning_rate_init (it is {est.learning_rate_init:g}), or scale the "
+            "inputs to [0, 1], e.g. with MinMaxScaler."
+        )
+    else:
+        advice = (
+            "Either the data hold little to learn (or alpha is too large), or "
+            "training stopped on the flat start of the loss, where it falls slowly: "
+            "lower tol or raise n_iter_no_change and max_iter (one epoch of "
+            "full-batch training is one step), or use mini-batches, a larger "
+            "learning_rate_init or loss='log_loss'."
+        )
     warn(
         f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no better "
         f"than the {floor:.4g} of outputs that answer the classes' frequencies: the "
-        "model has learned next to nothing from its inputs. Either the data hold "
-        "little to learn (or alpha is too large), or training stopped on the flat "
-        "start of the loss, where it falls slowly: lower tol or raise "
-        "n_iter_no_change and max_iter (one epoch of full-batch training is one "
-        "step), or use mini-batches, a larger learning_rate_init or "
-        "loss='log_loss'.",
+        f"model has learned next to nothing from its inputs. {advice}",
         ConvergenceWarning,
     )
 

@@ -146,7 +146,8 @@ class SigmoidMLPClassifier(
         Hold out ``validation_fraction`` of the training data (stratified by class,
         or at random if a class has too few samples to be split), score it after
         every epoch, stop when the score stops improving and keep the weights of the
-        best epoch. Both parts need samples of positive weight. Used by ``fit`` with
+        best epoch. Both parts need samples of positive weight, and the held-out
+        part at least 2 samples (as in scikit-learn). Used by ``fit`` with
         "sgd" or "adam"; ``partial_fit`` ignores it. With ``warm_start``, each
         ``fit`` draws its own split and keeps the best of its own epochs.
     validation_fraction : float, default=0.1

@@ -278,6 +278,12 @@ def train_epochs(
         X = steps[-1].transform(X)
     if validation_fraction > 0:
         X, X_val, y, y_val = _split(X, y, validation_fraction, rng)
+        if early_stopping and len(y_val) < 2:  # as early_stopping=True in fit
+            raise CommandError(
+                f"--early-stopping: the validation set is too small ({len(y_val)} "
+                f"sample of {len(y_val) + len(y)}): raise --validation-fraction or "
+                "use more samples."
+            )
     scaler = MinMaxScaler().fit(X)
     X = scaler.transform(X)
     if X_val is not None:

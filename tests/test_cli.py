@@ -496,6 +496,18 @@ def test_bad_options_are_reported_before_any_data_are_read(
     assert data_reads == []
 
 
+def test_early_stopping_needs_two_held_out_samples(capsys):
+    # As early_stopping=True in fit: 10% of 9 samples is 1.
+    status, out, err = run(capsys, "train", "--early-stopping", "--max-samples", "9")
+    assert_one_line_error(status, err)
+    assert "--early-stopping: the validation set is too small (1 sample of 9)" in err
+    status, out, err = run(
+        capsys, "train", "--early-stopping", "--max-samples", "9",
+        "--validation-fraction", "0.2", "--max-iter", "2",
+    )  # fmt: skip
+    assert status == 0, err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

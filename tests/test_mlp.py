@@ -13,7 +13,12 @@ from sklearn.utils import check_random_state
 
 from sknn_sigmoid import SigmoidMLPClassifier, _base
 from sknn_sigmoid._base import partial_fit_scored
-from sknn_sigmoid._network import frequency_logits, init_parameters, loss_and_gradients
+from sknn_sigmoid._network import (
+    frequency_logits,
+    frequency_loss,
+    init_parameters,
+    loss_and_gradients,
+)
 from sknn_sigmoid._parallel import RowWorkers
 from sknn_sigmoid._training import Validation
 
@@ -253,6 +258,31 @@ def test_full_batch_stopped_on_the_flat_start_warns(ten_classes):
             batch_size=None, tol=0.0, max_iter=500, random_state=0
         ).fit(X, y)
     assert est.score(X, y) > 0.3
+
+
+def test_a_rate_too_large_that_stalls_is_told_to_fall(data):
+    # Saturated units keep the loss finite: no divergence, the loss rises until the
+    # stopping rule ends training, and the advice is a smaller rate.
+    X, y = data
+    est = SigmoidMLPClassifier(solver="sgd", learning_rate_init=1e3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="The loss rose.*lower learning_rate"):
+        est.fit(X, y)
+    assert est.loss_curve_[-1] > est.loss_curve_[0]
+
+
+def test_an_overconfident_log_loss_model_is_not_said_to_have_learned_nothing():
+    # Right but overconfident outputs put the log-loss above that of the class
+    # frequencies: that is not a model that learned nothing.
+    from sknn_sigmoid import OneVsRestLogistic
+
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = OneVsRestLogistic(learning_rate_init=1e3, random_state=0).fit(X, y)
+    assert est.loss_ > 5 * frequency_loss(np.eye(10)[y], np.ones(len(y)), "log_loss")
+    assert est.score(X, y) > 0.9
+    assert not [w for w in caught if "learned next to nothing" in str(w.message)]
 
 
 def test_a_model_that_learned_does_not_warn(data):
