@@ -371,18 +371,10 @@ def _run_gradient_descent(
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
-        losses = progress.loss_curve[first_epoch:]
-        if len(losses) > 1 and losses[-1] > losses[0]:
-            advice = (
-                f"The loss rose, from {losses[0]:.4g} to {losses[-1]:.4g}: lower "
-                f"learning_rate_init (it is {est.learning_rate_init:g}), or scale the "
-                "inputs to [0, 1], e.g. with MinMaxScaler."
-            )
-        else:
-            advice = (
-                "Increase max_iter, or raise learning_rate_init if the loss is still "
-                "falling."
-            )
+        advice = _advice_if_the_loss_rose(est, progress.loss_curve[first_epoch:]) or (
+            "Increase max_iter, or raise learning_rate_init if the loss is still "
+            "falling."
+        )
         warn(
             f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
             f"was reached and the optimization has not converged yet. {advice}",
@@ -422,6 +414,17 @@ def _split_validation(est, X, Y, w, rng):
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 
+def _advice_if_the_loss_rose(est, losses):
+    """What to do if the loss ended higher than it started (else None)."""
+    if len(losses) > 1 and losses[-1] > losses[0]:
+        return (
+            f"The loss rose, from {losses[0]:.4g} to {losses[-1]:.4g}: lower "
+            f"learning_rate_init (it is {est.learning_rate_init:g}), or scale the "
+            "inputs to [0, 1], e.g. with MinMaxScaler."
+        )
+    return None
+
+
 def _warn_if_nothing_learned(est, losses, Y, w):
     """A ConvergenceWarning if training with the squared error stopped with the
     network no better on its training data than outputs that answer the classes'
@@ -439,20 +442,13 @@ def _warn_if_nothing_learned(est, losses, Y, w):
     best = min(losses)
     if best < NOTHING_LEARNED * floor:
         return
-    if losses[-1] > losses[0]:
-        advice = (
-            f"The loss rose, from {losses[0]:.4g} to {losses[-1]:.4g}: lower "
-            f"learning_rate_init (it is {est.learning_rate_init:g}), or scale the "
-            "inputs to [0, 1], e.g. with MinMaxScaler."
-        )
-    else:
-        advice = (
-            "Either the data hold little to learn (or alpha is too large), or "
-            "training stopped on the flat start of the loss, where it falls slowly: "
-            "lower tol or raise n_iter_no_change and max_iter (one epoch of "
-            "full-batch training is one step), or use mini-batches, a larger "
-            "learning_rate_init or loss='log_loss'."
-        )
+    advice = _advice_if_the_loss_rose(est, losses) or (
+        "Either the data hold little to learn (or alpha is too large), or "
+        "training stopped on the flat start of the loss, where it falls slowly: "
+        "lower tol or raise n_iter_no_change and max_iter (one epoch of "
+        "full-batch training is one step), or use mini-batches, a larger "
+        "learning_rate_init or loss='log_loss'."
+    )
     warn(
         f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no better "
         f"than the {floor:.4g} of outputs that answer the classes' frequencies: the "

@@ -90,10 +90,8 @@ def frequency_loss(Y, w, loss):
 
     Parameters
     ----------
-    Y : ndarray of shape (n_samples, n[L])
-        One-hot targets.
-    w : ndarray of shape (n_samples,)
-        Sample weights, not all zero.
+    Y, w
+        As in :func:`frequency_logits`.
     loss : {"squared_error", "log_loss"}
         The loss.
 
