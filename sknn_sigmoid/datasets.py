@@ -21,7 +21,6 @@ import zlib
 import numpy as np
 from sklearn.datasets import fetch_openml
 from sklearn.utils import Bunch
-from sklearn.utils._optional_dependencies import check_pandas_support
 
 __all__ = ["load_mnist"]
 
@@ -530,7 +529,12 @@ def load_mnist(
     if not isinstance(as_frame, (bool, np.bool_)):
         raise ValueError(f"as_frame must be True or False; got {as_frame!r}.")
     if as_frame:
-        pd = check_pandas_support("load_mnist(as_frame=True)")
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "load_mnist(as_frame=True) requires pandas: pip install pandas."
+            ) from exc
 
     if path is None:
         path = os.environ.get(MNIST_ENV_VAR) or None

@@ -328,6 +328,22 @@ def test_as_frame(tmp_path):
     pd.testing.assert_series_equal(y, bunch.target)
 
 
+def test_as_frame_without_pandas_says_so(tmp_path, monkeypatch):
+    import builtins
+
+    make_mnist_dir(tmp_path, seed=6)
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match=r"as_frame=True\) requires pandas"):
+        load_mnist(tmp_path, subset="test", as_frame=True)
+
+
 @pytest.mark.parametrize("as_frame", ["yes", None, 1])
 def test_invalid_as_frame(tmp_path, as_frame):
     with pytest.raises(ValueError, match="as_frame must be True or False"):
