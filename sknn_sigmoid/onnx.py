@@ -130,7 +130,13 @@ def convert_sigmoid_network(scope, operator, container):
     ``operator.raw_operator`` into ``container``: from the input
     ``operator.inputs[0]`` to the outputs ``operator.outputs`` (label, probabilities)
     that skl2onnx's ``calculate_linear_classifier_output_shapes`` declared.
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx or onnx is not installed (the ``onnx`` extra).
     """
+    _skl2onnx()
     from onnx.helper import np_dtype_to_tensor_dtype
     from skl2onnx.algebra.onnx_ops import (
         OnnxAdd,

@@ -251,10 +251,20 @@ def test_unfitted_estimator_is_refused():
         to_onnx(SigmoidMLPClassifier(), np.zeros((1, 3), np.float32))
 
 
-def test_missing_extra_raises_an_import_error_naming_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sknn_sigmoid.onnx.to_onnx(OneVsRestLogistic(), np.zeros((1, 3))),
+        lambda: sknn_sigmoid.onnx.register(),
+        lambda: sknn_sigmoid.onnx.convert_sigmoid_network(None, None, None),
+    ],
+    ids=["to_onnx", "register", "convert_sigmoid_network"],
+)
+@pytest.mark.parametrize("missing", ["skl2onnx", "onnx"])
+def test_missing_extra_raises_an_import_error_naming_it(monkeypatch, call, missing):
+    monkeypatch.setitem(sys.modules, missing, None)
     with pytest.raises(ImportError, match=r"sknn_sigmoid\[onnx\]"):
-        sknn_sigmoid.onnx.to_onnx(OneVsRestLogistic(), np.zeros((1, 3)))
+        call()
 
 
 def test_package_imports_without_the_optional_packages():
