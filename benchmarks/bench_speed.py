@@ -16,8 +16,9 @@ times on a shared machine drift from run to run:
    float32 inputs, with the same learning rate and momentum;
 2. the GEMM floor of such an epoch: the same matrix products timed alone, and the
    fraction of it our epoch reaches;
-3. an epoch whose inputs saturate the sigmoid units against a normal one;
-4. BLAS threads per operation size: our choice at batches 16 and 128 against
+3. an epoch at a learning rate large enough to saturate the units (and one whose
+   inputs saturate the hidden units) against a normal one;
+4. BLAS threads per operation size: our choice at batches 16, 128 and 512 against
    numpy's BLAS on two threads, and against every BLAS library on two threads;
 5. ``predict_proba`` on the 60,000 training images;
 6. the peak memory ``fit`` needs above the data, in a fresh process;
@@ -53,7 +54,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
 HIDDEN = 300
 LEARNING_RATE, MOMENTUM = 0.1, 0.9
-# A learning rate large enough to saturate the units (every output, most hidden ones).
+# A learning rate large enough to saturate the units (every output unit, some hidden
+# ones).
 SATURATING_RATE = 1000.0
 
 
@@ -347,7 +349,7 @@ def main():
 
     # 3. Saturated sigmoids, where a (1 - a) and the back-propagated errors would
     # reach subnormal numbers without the clipping of z. A learning rate of 1000 (the
-    # issue's case) drives every output unit and most hidden units to 0 or 1; inputs
+    # issue's case) drives every output unit and some hidden units to 0 or 1; inputs
     # scaled up 100-fold at the normal rate saturate the hidden units (not the
     # outputs). Both are timed in turns with normal epochs of the same network.
     X_large = X * np.float32(100)

@@ -59,6 +59,9 @@ LBFGS_MAX_FUN = 15000
 # Training that stops with its best loss at this fraction or more of the loss of
 # outputs answering the classes' frequencies has learned next to nothing: warn.
 NOTHING_LEARNED = 0.99
+# ... and a best loss this many times that of the frequencies came from steps too
+# large (training starts at about that loss).
+ABOVE_THE_FREQUENCIES = 1.05
 
 
 def keep_state_on_error(method):
@@ -432,7 +435,8 @@ def _warn_if_nothing_learned(est, losses, Y, w):
 
     On the flat start of the squared error (every output near its class's
     frequency, every slope a(1 - a) small) the loss falls so slowly that a stopping
-    rule meant for later epochs can end training there, at chance accuracy. (The
+    rule meant for later epochs can end training there, at chance accuracy. A rate
+    far too large ends there too, its saturated units keeping the loss finite. (The
     log-loss is left out: outputs that are right but overconfident can put it above
     that level in a model that has learned.)
     """
@@ -440,15 +444,37 @@ def _warn_if_nothing_learned(est, losses, Y, w):
         return
     floor = frequency_loss(Y, w, est._network_loss)
     best = min(losses)
-    if best < NOTHING_LEARNED * floor:
+    if floor <= 0 or best < NOTHING_LEARNED * floor:  # floor 0: one class weighs
         return
-    advice = _advice_if_the_loss_rose(est, losses) or (
-        "Either the data hold little to learn (or alpha is too large), or "
-        "training stopped on the flat start of the loss, where it falls slowly: "
-        "lower tol or raise n_iter_no_change and max_iter (one epoch of "
-        "full-batch training is one step), or use mini-batches, a larger "
-        "learning_rate_init or loss='log_loss'."
-    )
+    advice = _advice_if_the_loss_rose(est, losses)
+    starts_at_the_frequencies = getattr(est, "init", None) != "normal"
+    if (
+        advice is None
+        and starts_at_the_frequencies
+        and best > ABOVE_THE_FREQUENCIES * floor
+    ):
+        # The outputs started at the frequencies: a best loss well above can only
+        # come from steps that threw the weights out (mini-batch epochs average the
+        # loss over the epoch, so the first one is the highest).
+        advice = (
+            "Even its best epoch did worse than those outputs, as steps that are too "
+            f"large do: lower learning_rate_init (it is {est.learning_rate_init:g}), "
+            "or scale the inputs to [0, 1], e.g. with MinMaxScaler."
+        )
+    if advice is None and est.solver == "lbfgs":
+        advice = (
+            "Either the data hold little to learn (or alpha is too large), or L-BFGS "
+            "stopped on a flat part of the loss: try another random_state or init, "
+            "or loss='log_loss'."
+        )
+    if advice is None:
+        advice = (
+            "Either the data hold little to learn (or alpha is too large), or "
+            "training stopped on the flat start of the loss, where it falls slowly: "
+            "lower tol or raise n_iter_no_change and max_iter (one epoch of "
+            "full-batch training is one step), or use mini-batches, a larger "
+            "learning_rate_init or loss='log_loss'."
+        )
     warn(
         f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no better "
         f"than the {floor:.4g} of outputs that answer the classes' frequencies: the "

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from sknn_sigmoid.datasets import _candidate_names
+
 # Tests that read the real MNIST files (from the ``shared`` folder beside the
 # repository, or from SKNN_SIGMOID_MNIST) are skipped where the files are not. With
 # SKNN_SIGMOID_REQUIRE_MNIST=1, as continuous integration sets it, their absence is an
@@ -29,9 +31,7 @@ def pytest_configure(config):
     )
     present = set(os.listdir(directory)) if directory.is_dir() else set()
     missing = [
-        name
-        for name in MNIST_FILES
-        if not present & {name, name + ".gz", name.replace("-idx", ".idx")}
+        name for name in MNIST_FILES if not present & set(_candidate_names(name))
     ]
     if missing:
         raise pytest.UsageError(

@@ -270,6 +270,37 @@ def test_a_rate_too_large_that_stalls_is_told_to_fall(data):
     assert est.loss_curve_[-1] > est.loss_curve_[0]
 
 
+def test_a_rate_too_large_with_mini_batches_is_told_to_fall():
+    # The first mini-batch epoch averages the loss while the weights blow up, so the
+    # curve falls from there; its best is still far above the frequencies' loss.
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier(learning_rate_init=1000, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="too large do: lower learning_rate"):
+        est.fit(X, y)
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    assert est.score(X, y) < 0.2
+
+
+def test_one_weighted_class_is_not_said_to_have_learned_nothing():
+    # With one class carrying all the weight the frequencies' loss is 0.
+    X, y = make_classification(60, 4, n_informative=3, n_redundant=0, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SigmoidMLPClassifier(random_state=0).fit(X, y, sample_weight=(y == 0))
+    assert not [w for w in caught if "learned next to nothing" in str(w.message)]
+
+
+def test_lbfgs_that_learned_nothing_is_told_what_lbfgs_can_change():
+    X = np.ones((200, 5))
+    y = np.random.RandomState(0).randint(0, 3, 200)
+    with pytest.warns(ConvergenceWarning, match="learned next to nothing") as caught:
+        SigmoidMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    (message,) = [str(w.message) for w in caught if "next to nothing" in str(w.message)]
+    assert "L-BFGS stopped on a flat part" in message
+    assert "n_iter_no_change" not in message and "learning_rate_init" not in message
+
+
 def test_an_overconfident_log_loss_model_is_not_said_to_have_learned_nothing():
     # Right but overconfident outputs put the log-loss above that of the class
     # frequencies: that is not a model that learned nothing.
