@@ -57,8 +57,8 @@ ACCEPT_SPARSE = ["csr", "csc"]
 LBFGS_MAX_FUN = 15000
 
 # Training that stops with its best loss at this fraction or more of the loss of
-# outputs answering the classes' frequencies has learned next to nothing: warn.
-NOTHING_LEARNED = 0.99
+# outputs answering the classes' frequencies has barely moved its outputs: warn.
+NOTHING_LEARNED = 0.98
 # ... and a best loss this many times that of the frequencies came from steps too
 # large (training starts at about that loss).
 ABOVE_THE_FREQUENCIES = 1.05
@@ -430,8 +430,8 @@ def _advice_if_the_loss_rose(est, losses):
 
 def _warn_if_nothing_learned(est, losses, Y, w):
     """A ConvergenceWarning if training with the squared error stopped with the
-    network no better on its training data than outputs that answer the classes'
-    frequencies.
+    network hardly better on its training data than outputs that answer the
+    classes' frequencies (a loss of at least ``NOTHING_LEARNED`` times theirs).
 
     On the flat start of the squared error (every output near its class's
     frequency, every slope a(1 - a) small) the loss falls so slowly that a stopping
@@ -476,9 +476,10 @@ def _warn_if_nothing_learned(est, losses, Y, w):
             "learning_rate_init or loss='log_loss'."
         )
     warn(
-        f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no better "
-        f"than the {floor:.4g} of outputs that answer the classes' frequencies: the "
-        f"model has learned next to nothing from its inputs. {advice}",
+        f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no lower "
+        f"than {NOTHING_LEARNED:.0%} of the {floor:.4g} of outputs that answer the "
+        f"classes' frequencies: its outputs have barely moved from those "
+        f"frequencies. {advice}",
         ConvergenceWarning,
     )
 

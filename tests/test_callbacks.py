@@ -47,7 +47,7 @@ class StopAfter:
 ESTIMATORS = [
     SigmoidMLPClassifier(hidden_layer_sizes=(20,), max_iter=50, random_state=0),
     SigmoidMLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
-    # Stopped by a callback on its flat start: no "learned nothing" warning either.
+    # Stopped by a callback on its flat start: no "barely moved" warning either.
     SigmoidMLPClassifier(batch_size=None, max_iter=50, random_state=0),
     OneVsRestLogistic(max_iter=50, random_state=0),
     OneVsRestLogistic(solver="lbfgs", max_iter=50),
