@@ -356,7 +356,9 @@ def _run_gradient_descent(
         batch_size=batch_size,
         alpha=est.alpha,
         loss=est._network_loss,
-        stopping=StoppingRule(est.tol, est.n_iter_no_change),
+        stopping=StoppingRule(
+            est.tol, est.n_iter_no_change, flat_start=_flat_start(est, Y, w)
+        ),
         rng=rng,
         shuffle=est.shuffle and batch_size < n_train,
         train_rows=train_rows,
@@ -374,9 +376,16 @@ def _run_gradient_descent(
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
-        advice = _advice_if_the_loss_rose(est, progress.loss_curve[first_epoch:]) or (
-            "Increase max_iter, or raise learning_rate_init if the loss is still "
-            "falling."
+        losses = progress.loss_curve[first_epoch:]
+        stuck = _on_the_flat_start(est, losses, Y, w)
+        advice = (
+            f"It ended {stuck}"
+            if stuck is not None
+            else _advice_if_the_loss_rose(est, losses)
+            or (
+                "Increase max_iter, or raise learning_rate_init if the loss is still "
+                "falling."
+            )
         )
         warn(
             f"{type(est).__name__}: the maximum number of iterations ({est.max_iter}) "
@@ -417,6 +426,23 @@ def _split_validation(est, X, Y, w, rng):
     return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
 
 
+def _flat_start(est, Y, w):
+    """The training loss at or above which the squared error is still on its flat
+    start: ``NOTHING_LEARNED`` times that of outputs answering the classes'
+    frequencies, where the output biases start (None with the log-loss, or when one
+    class carries all the weight).
+
+    There every output is near its class's frequency and every slope a(1 - a) is
+    small, so the loss falls slowly for many epochs, by less than ``tol`` an epoch
+    on small data sets (a few steps an epoch) or with full batches, before
+    learning takes off. The stopping rule does not count those epochs as stalls.
+    """
+    if est._network_loss != "squared_error":
+        return None
+    floor = frequency_loss(Y, w, est._network_loss)
+    return NOTHING_LEARNED * floor if floor > 0 else None
+
+
 def _advice_if_the_loss_rose(est, losses):
     """What to do if the loss ended higher than it started (else None)."""
     if len(losses) > 1 and losses[-1] > losses[0]:
@@ -430,22 +456,30 @@ def _advice_if_the_loss_rose(est, losses):
 
 def _warn_if_nothing_learned(est, losses, Y, w):
     """A ConvergenceWarning if training with the squared error stopped with the
-    network hardly better on its training data than outputs that answer the
-    classes' frequencies (a loss of at least ``NOTHING_LEARNED`` times theirs).
+    outputs still at the classes' frequencies (see :func:`_on_the_flat_start`)."""
+    stuck = _on_the_flat_start(est, losses, Y, w)
+    if stuck is not None:
+        warn(f"{type(est).__name__}: training stopped {stuck}", ConvergenceWarning)
+
+
+def _on_the_flat_start(est, losses, Y, w):
+    """None, unless the best of ``losses`` (squared error) is still no lower than
+    ``NOTHING_LEARNED`` times that of outputs answering the classes' frequencies:
+    then the end of a sentence saying so, and what to do.
 
     On the flat start of the squared error (every output near its class's
-    frequency, every slope a(1 - a) small) the loss falls so slowly that a stopping
-    rule meant for later epochs can end training there, at chance accuracy. A rate
-    far too large ends there too, its saturated units keeping the loss finite. (The
-    log-loss is left out: outputs that are right but overconfident can put it above
-    that level in a model that has learned.)
+    frequency, every slope a(1 - a) small) the loss falls slowly for many epochs;
+    a rule that stops on the gradient or on a stall can end training there, at or
+    near chance accuracy. A rate far too large ends there too, its saturated units
+    keeping the loss finite. (The log-loss is left out: outputs that are right but
+    overconfident can put it above that level in a model that has learned.)
     """
     if not losses or est._network_loss != "squared_error":
-        return
+        return None
     floor = frequency_loss(Y, w, est._network_loss)
     best = min(losses)
     if floor <= 0 or best < NOTHING_LEARNED * floor:  # floor 0: one class weighs
-        return
+        return None
     advice = _advice_if_the_loss_rose(est, losses)
     starts_at_the_frequencies = getattr(est, "init", None) != "normal"
     if (
@@ -470,17 +504,14 @@ def _warn_if_nothing_learned(est, losses, Y, w):
     if advice is None:
         advice = (
             "Either the data hold little to learn (or alpha is too large), or "
-            "training stopped on the flat start of the loss, where it falls slowly: "
-            "lower tol or raise n_iter_no_change and max_iter (one epoch of "
-            "full-batch training is one step), or use mini-batches, a larger "
-            "learning_rate_init or loss='log_loss'."
+            "training is still on the flat start of the loss, where it falls "
+            "slowly: raise max_iter (one epoch of full-batch training is one step), "
+            "or use mini-batches, a larger learning_rate_init or loss='log_loss'."
         )
-    warn(
-        f"{type(est).__name__}: training stopped at a loss of {best:.4g}, no lower "
-        f"than {NOTHING_LEARNED:.0%} of the {floor:.4g} of outputs that answer the "
-        f"classes' frequencies: its outputs have barely moved from those "
-        f"frequencies. {advice}",
-        ConvergenceWarning,
+    return (
+        f"at a loss of {best:.4g}, no lower than {NOTHING_LEARNED:.0%} of the "
+        f"{floor:.4g} of outputs that answer the classes' frequencies: its outputs "
+        f"have barely moved from those frequencies. {advice}"
     )
 
 

@@ -360,11 +360,14 @@ class StoppingRule:
     """Stop after ``n_iter_no_change`` epochs without an improvement of ``tol``.
 
     The score watched is the validation accuracy when there is a validation set, else
-    the training loss.
+    the training loss. An epoch whose training loss is ``flat_start`` or more counts
+    as no stall: training has not left the flat start of the loss yet, where it
+    falls slowly for many epochs before learning takes off.
     """
 
     tol: float
     n_iter_no_change: int
+    flat_start: float | None = None
 
     def update(self, progress, loss, validation_score, params):
         """Record an epoch's figures; return True once training stopped improving."""
@@ -376,8 +379,13 @@ class StoppingRule:
                 progress.best_validation_score = validation_score
                 progress.best_params = [p.copy() for p in params]
         progress.best_loss = min(progress.best_loss, loss)
+        on_the_flat_start = (
+            validation_score is None
+            and self.flat_start is not None
+            and loss >= self.flat_start
+        )
         progress.no_improvement_count = (
-            0 if improved else (progress.no_improvement_count + 1)
+            0 if improved or on_the_flat_start else (progress.no_improvement_count + 1)
         )
         return progress.no_improvement_count > self.n_iter_no_change
 
