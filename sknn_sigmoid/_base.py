@@ -427,20 +427,24 @@ def _split_validation(est, X, Y, w, rng):
 
 
 def _flat_start(est, Y, w):
-    """The training loss at or above which the squared error is still on its flat
-    start: ``NOTHING_LEARNED`` times that of outputs answering the classes'
-    frequencies, where the output biases start (None with the log-loss, or when one
-    class carries all the weight).
+    """The training losses of the squared error's flat start: from
+    ``NOTHING_LEARNED`` to ``ABOVE_THE_FREQUENCIES`` times that of outputs
+    answering the classes' frequencies, where the output biases start (None with
+    the log-loss, or when one class carries all the weight).
 
     There every output is near its class's frequency and every slope a(1 - a) is
     small, so the loss falls slowly for many epochs, by less than ``tol`` an epoch
     on small data sets (a few steps an epoch) or with full batches, before
     learning takes off. The stopping rule does not count those epochs as stalls.
+    (A loss well above comes from steps too large: those stalls count, and the
+    fit ends with a warning that says so.)
     """
     if est._network_loss != "squared_error":
         return None
     floor = frequency_loss(Y, w, est._network_loss)
-    return NOTHING_LEARNED * floor if floor > 0 else None
+    if floor <= 0:
+        return None
+    return NOTHING_LEARNED * floor, ABOVE_THE_FREQUENCIES * floor
 
 
 def _advice_if_the_loss_rose(est, losses):

@@ -124,7 +124,7 @@ class SigmoidMLPClassifier(
         The loss has stalled once it has not fallen (or the validation score not
         risen) by ``tol`` for more than ``n_iter_no_change`` consecutive epochs;
         ``learning_rate`` says what happens then. With the squared error, an epoch
-        whose training loss is still 98% or more of that of outputs answering the
+        whose training loss is still 98% to 105% of that of outputs answering the
         classes' frequencies (the flat start, where the loss falls slowly) is no
         stall. For L-BFGS with
         ``loss="log_loss"``, the tolerance on the projected gradient, as in

@@ -360,14 +360,14 @@ class StoppingRule:
     """Stop after ``n_iter_no_change`` epochs without an improvement of ``tol``.
 
     The score watched is the validation accuracy when there is a validation set, else
-    the training loss. An epoch whose training loss is ``flat_start`` or more counts
-    as no stall: training has not left the flat start of the loss yet, where it
-    falls slowly for many epochs before learning takes off.
+    the training loss. An epoch whose training loss lies within ``flat_start`` (a
+    pair: low, high) counts as no stall: training has not left the flat start of the
+    loss yet, where it falls slowly for many epochs before learning takes off.
     """
 
     tol: float
     n_iter_no_change: int
-    flat_start: float | None = None
+    flat_start: tuple[float, float] | None = None
 
     def update(self, progress, loss, validation_score, params):
         """Record an epoch's figures; return True once training stopped improving."""
@@ -382,7 +382,7 @@ class StoppingRule:
         on_the_flat_start = (
             validation_score is None
             and self.flat_start is not None
-            and loss >= self.flat_start
+            and self.flat_start[0] <= loss <= self.flat_start[1]
         )
         progress.no_improvement_count = (
             0 if improved or on_the_flat_start else (progress.no_improvement_count + 1)
