@@ -56,12 +56,16 @@ ACCEPT_SPARSE = ["csr", "csc"]
 # parameter: scipy's default, as for scikit-learn's LogisticRegression.
 LBFGS_MAX_FUN = 15000
 
-# Training that stops with its best loss at this fraction or more of the loss of
-# outputs answering the classes' frequencies has barely moved its outputs: warn.
-NOTHING_LEARNED = 0.98
-# ... and a best loss this many times that of the frequencies came from steps too
-# large (training starts at about that loss).
-ABOVE_THE_FREQUENCIES = 1.05
+# The squared error's flat start: training losses from FLAT_START[0] to
+# FLAT_START[1] times that of outputs answering the classes' frequencies, where the
+# output biases start. An epoch there is no stall while the loss still falls by
+# tol over FLAT_START_EPOCHS epochs (see _flat_start).
+FLAT_START = (0.98, 1.05)
+FLAT_START_EPOCHS = 20
+# Training that ends with its best loss at this fraction or more of the
+# frequencies' loss has barely moved its outputs: warn. (Below the flat start's
+# lower edge, so that a fit that crept just below it on noise warns too.)
+NOTHING_LEARNED = 0.96
 
 
 def keep_state_on_error(method):
@@ -377,7 +381,7 @@ def _run_gradient_descent(
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
         losses = progress.loss_curve[first_epoch:]
-        stuck = _on_the_flat_start(est, losses, Y, w)
+        stuck = _on_the_flat_start(est, losses, Y, w, ended_by="max_iter")
         advice = (
             f"It ended {stuck}"
             if stuck is not None
@@ -427,24 +431,26 @@ def _split_validation(est, X, Y, w, rng):
 
 
 def _flat_start(est, Y, w):
-    """The training losses of the squared error's flat start: from
-    ``NOTHING_LEARNED`` to ``ABOVE_THE_FREQUENCIES`` times that of outputs
-    answering the classes' frequencies, where the output biases start (None with
-    the log-loss, or when one class carries all the weight).
+    """The training losses of the squared error's flat start, ``FLAT_START`` times
+    that of outputs answering the classes' frequencies, where the output biases
+    start, and the epochs over which it must still fall (None with the log-loss,
+    or when one class carries all the weight).
 
     There every output is near its class's frequency and every slope a(1 - a) is
     small, so the loss falls slowly for many epochs, by less than ``tol`` an epoch
     on small data sets (a few steps an epoch) or with full batches, before
-    learning takes off. The stopping rule does not count those epochs as stalls.
-    (A loss well above comes from steps too large: those stalls count, and the
-    fit ends with a warning that says so.)
+    learning takes off. The stopping rule does not count those epochs as stalls
+    while the loss still falls by ``tol`` over ``FLAT_START_EPOCHS`` epochs; data
+    with nothing to learn stay there without falling, and stop. (A loss well
+    above comes from steps too large: those stalls count, and the fit ends with a
+    warning that says so.)
     """
     if est._network_loss != "squared_error":
         return None
     floor = frequency_loss(Y, w, est._network_loss)
     if floor <= 0:
         return None
-    return NOTHING_LEARNED * floor, ABOVE_THE_FREQUENCIES * floor
+    return FLAT_START[0] * floor, FLAT_START[1] * floor, FLAT_START_EPOCHS
 
 
 def _advice_if_the_loss_rose(est, losses):
@@ -461,15 +467,16 @@ def _advice_if_the_loss_rose(est, losses):
 def _warn_if_nothing_learned(est, losses, Y, w):
     """A ConvergenceWarning if training with the squared error stopped with the
     outputs still at the classes' frequencies (see :func:`_on_the_flat_start`)."""
-    stuck = _on_the_flat_start(est, losses, Y, w)
+    stuck = _on_the_flat_start(est, losses, Y, w, ended_by="rule")
     if stuck is not None:
         warn(f"{type(est).__name__}: training stopped {stuck}", ConvergenceWarning)
 
 
-def _on_the_flat_start(est, losses, Y, w):
+def _on_the_flat_start(est, losses, Y, w, ended_by):
     """None, unless the best of ``losses`` (squared error) is still no lower than
     ``NOTHING_LEARNED`` times that of outputs answering the classes' frequencies:
-    then the end of a sentence saying so, and what to do.
+    then the end of a sentence saying so, and what to do now that training ended
+    by ``ended_by``: "max_iter", "rule" (the stopping rule) or "lbfgs".
 
     On the flat start of the squared error (every output near its class's
     frequency, every slope a(1 - a) small) the loss falls slowly for many epochs;
@@ -486,11 +493,7 @@ def _on_the_flat_start(est, losses, Y, w):
         return None
     advice = _advice_if_the_loss_rose(est, losses)
     starts_at_the_frequencies = getattr(est, "init", None) != "normal"
-    if (
-        advice is None
-        and starts_at_the_frequencies
-        and best > ABOVE_THE_FREQUENCIES * floor
-    ):
+    if advice is None and starts_at_the_frequencies and best > FLAT_START[1] * floor:
         # The outputs started at the frequencies: a best loss well above can only
         # come from steps that threw the weights out (mini-batch epochs average the
         # loss over the epoch, so the first one is the highest).
@@ -499,18 +502,20 @@ def _on_the_flat_start(est, losses, Y, w):
             f"large do: lower learning_rate_init (it is {est.learning_rate_init:g}), "
             "or scale the inputs to [0, 1], e.g. with MinMaxScaler."
         )
-    if advice is None and est.solver == "lbfgs":
-        advice = (
-            "Either the data hold little to learn (or alpha is too large), or L-BFGS "
-            "stopped on a flat part of the loss: try another random_state or init, "
-            "or loss='log_loss'."
-        )
     if advice is None:
+        change = {
+            "lbfgs": "L-BFGS stopped on a flat part of the loss: try another "
+            "random_state or init",
+            "max_iter": "training is still on the flat start of the loss, where it "
+            "falls slowly: raise max_iter (one epoch of full-batch training is one "
+            "step), or use mini-batches, a larger learning_rate_init",
+            "rule": "training stopped on the flat start of the loss, where it falls "
+            "slowly: raise n_iter_no_change (early stopping needs more patience "
+            "there) or lower tol, or use mini-batches, a larger learning_rate_init",
+        }[ended_by]
         advice = (
             "Either the data hold little to learn (or alpha is too large), or "
-            "training is still on the flat start of the loss, where it falls "
-            "slowly: raise max_iter (one epoch of full-batch training is one step), "
-            "or use mini-batches, a larger learning_rate_init or loss='log_loss'."
+            f"{change}, or loss='log_loss'."
         )
     return (
         f"at a loss of {best:.4g}, no lower than {NOTHING_LEARNED:.0%} of the "
@@ -552,7 +557,11 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         verbose=est.verbose,
     )
     if status == 0:  # met its tolerance (99: a callback stopped it)
-        _warn_if_nothing_learned(est, progress.loss_curve[first_iteration:], Y, w)
+        stuck = _on_the_flat_start(
+            est, progress.loss_curve[first_iteration:], Y, w, ended_by="lbfgs"
+        )
+        if stuck is not None:
+            warn(f"{type(est).__name__}: L-BFGS-B stopped {stuck}", ConvergenceWarning)
     elif status != 99:
         n_iter = progress.n_iter - n_iter_before
         if status != 1:  # the line search failed

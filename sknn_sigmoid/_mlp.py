@@ -126,9 +126,10 @@ class SigmoidMLPClassifier(
         ``learning_rate`` says what happens then. With the squared error, an epoch
         whose training loss is still 98% to 105% of that of outputs answering the
         classes' frequencies (the flat start, where the loss falls slowly) is no
-        stall. For L-BFGS with
-        ``loss="log_loss"``, the tolerance on the projected gradient, as in
-        scikit-learn. With the squared error L-BFGS does not stop on the gradient:
+        stall, in the first 20 epochs and while the loss falls by ``tol`` over 20.
+        For L-BFGS with ``loss="log_loss"``, the tolerance on the projected
+        gradient, as in scikit-learn. With the squared error L-BFGS does not stop
+        on the gradient:
         it carries every output's slope a(1 - a), small on the flat start and on
         the plateaus where outputs saturate, long before the minimum (on the
         digits, a tolerance of 5e-4 stopped it at 88% training accuracy, where it

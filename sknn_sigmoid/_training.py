@@ -360,14 +360,24 @@ class StoppingRule:
     """Stop after ``n_iter_no_change`` epochs without an improvement of ``tol``.
 
     The score watched is the validation accuracy when there is a validation set, else
-    the training loss. An epoch whose training loss lies within ``flat_start`` (a
-    pair: low, high) counts as no stall: training has not left the flat start of the
-    loss yet, where it falls slowly for many epochs before learning takes off.
+    the training loss. With ``flat_start = (low, high, k)``, an epoch whose training
+    loss lies within [low, high] counts as no stall while the loss has fallen by
+    ``tol`` over the last ``k`` epochs (or fewer than ``k`` have run): training has
+    not left the flat start of the loss yet, where it falls slowly for many epochs
+    before learning takes off.
     """
 
     tol: float
     n_iter_no_change: int
-    flat_start: tuple[float, float] | None = None
+    flat_start: tuple[float, float, int] | None = None
+
+    def _on_the_flat_start(self, progress, loss):
+        if self.flat_start is None:
+            return False
+        low, high, k = self.flat_start
+        curve = progress.loss_curve  # the epoch's loss is its last entry
+        still_falling = len(curve) <= k or loss <= curve[-1 - k] - self.tol
+        return low <= loss <= high and still_falling
 
     def update(self, progress, loss, validation_score, params):
         """Record an epoch's figures; return True once training stopped improving."""
@@ -379,10 +389,8 @@ class StoppingRule:
                 progress.best_validation_score = validation_score
                 progress.best_params = [p.copy() for p in params]
         progress.best_loss = min(progress.best_loss, loss)
-        on_the_flat_start = (
-            validation_score is None
-            and self.flat_start is not None
-            and self.flat_start[0] <= loss <= self.flat_start[1]
+        on_the_flat_start = validation_score is None and self._on_the_flat_start(
+            progress, loss
         )
         progress.no_improvement_count = (
             0 if improved or on_the_flat_start else (progress.no_improvement_count + 1)

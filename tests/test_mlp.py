@@ -244,14 +244,18 @@ def test_stops_when_the_loss_stops_falling(data):
 
 def test_stalls_are_not_counted_on_the_flat_start(data):
     # With the squared error an epoch whose loss is still 98% to 105% of that of
-    # outputs answering the class frequencies is no stall. With tol=10 every other
-    # epoch after the first is one, and training stops at the third in a row.
+    # outputs answering the class frequencies is no stall (in its first 20 epochs,
+    # and later while the loss falls by tol over 20). With tol=10 every other epoch
+    # after the first is one, and training stops at the third in a row.
     X, y = data
     est = SigmoidMLPClassifier(
         learning_rate="constant", tol=10.0, n_iter_no_change=2, random_state=0
     ).fit(X, y)
     floor = frequency_loss(np.eye(3)[y], np.ones(len(y)), "squared_error")
-    stall = [not 0.98 * floor <= loss <= 1.05 * floor for loss in est.loss_curve_]
+    stall = [  # in the band, and (tol=10 cannot be fallen by) in the first 20
+        not (0.98 * floor <= loss <= 1.05 * floor and epoch <= 20)
+        for epoch, loss in enumerate(est.loss_curve_, start=1)
+    ]
     assert not all(stall[1:4])  # the flat start lasted beyond epoch 2 ...
     assert all(stall[-3:])  # ... and training stopped at three stalls in a row,
     in_a_row = 0
@@ -281,6 +285,29 @@ def test_full_batch_training_gets_past_the_flat_start(ten_classes):
     assert [str(w.message) for w in caught] == []
     assert 27 < est.n_iter_ < est.max_iter
     assert est.score(X, y) > 0.4
+
+
+def test_nothing_to_learn_stops_and_says_so():
+    # Random labels: the loss stays on the flat start without falling, so its
+    # epochs count as stalls again after 20 (it ran to max_iter when they did not).
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(2000, 10), rng.randint(0, 10, 2000)
+    est = SigmoidMLPClassifier(random_state=0)
+    with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
+        est.fit(X, y)
+    assert est.n_iter_ < est.max_iter
+    (message,) = [str(w.message) for w in caught]
+    assert "training stopped" in message and "little to learn" in message
+    assert "raise n_iter_no_change" in message
+
+
+def test_early_stopping_on_the_flat_start_is_told_to_wait(ten_classes):
+    X, y = ten_classes
+    est = SigmoidMLPClassifier(batch_size=None, early_stopping=True, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
+        est.fit(X, y)
+    (message,) = [str(w.message) for w in caught]
+    assert "raise n_iter_no_change (early stopping needs more patience" in message
 
 
 def test_max_iter_on_the_flat_start_says_so(ten_classes):
