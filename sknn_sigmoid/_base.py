@@ -510,8 +510,8 @@ def _on_the_flat_start(est, losses, Y, w, ended_by):
             "falls slowly: raise max_iter (one epoch of full-batch training is one "
             "step), or use mini-batches, a larger learning_rate_init",
             "rule": "training stopped on the flat start of the loss, where it falls "
-            "slowly: raise n_iter_no_change (early stopping needs more patience "
-            "there) or lower tol, or use mini-batches, a larger learning_rate_init",
+            "slowly: raise n_iter_no_change (early stopping's too) or lower tol, or "
+            "use mini-batches, a larger learning_rate_init",
         }[ended_by]
         advice = (
             "Either the data hold little to learn (or alpha is too large), or "

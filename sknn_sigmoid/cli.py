@@ -74,7 +74,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
-from ._base import partial_fit_scored
+from ._base import _on_the_flat_start, one_hot, partial_fit_scored
 from ._validation import validate_params
 from .preprocessing import Deskewer
 
@@ -338,6 +338,21 @@ def train_epochs(
                 estimator._progress.validation_loss_curve[:best_epoch]
             )
     fit_time = time.perf_counter() - start
+    if not (interrupted or diverged):
+        # partial_fit leaves the end of training to its caller, and so its warning.
+        stuck = _on_the_flat_start(
+            estimator,
+            estimator.loss_curve_,
+            one_hot(y, estimator.classes_, np.float64),
+            np.ones(len(y)),
+            ended_by="rule" if stopped_early else "max_iter",
+        )
+        if stuck is not None:
+            warnings.warn(
+                f"{type(estimator).__name__}: training ended {stuck}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
     model = make_pipeline(*steps, scaler, best)
     return TrainingResult(
         model, epoch, best_epoch, interrupted, stopped_early, fit_time, diverged

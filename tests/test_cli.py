@@ -496,6 +496,16 @@ def test_bad_options_are_reported_before_any_data_are_read(
     assert data_reads == []
 
 
+def test_train_says_when_the_outputs_barely_moved(capsys):
+    # partial_fit leaves the warning to the command, which ends training.
+    status, out, err = run(capsys, "train", "--alpha", "10", "-q")
+    assert status == 0, err
+    assert "training ended at a loss of" in err
+    assert "barely moved from those frequencies" in err
+    status, out, err = run(capsys, "train", "-q")
+    assert "barely moved" not in err
+
+
 def test_early_stopping_needs_two_held_out_samples(capsys):
     # As early_stopping=True in fit: 10% of 9 samples is 1.
     status, out, err = run(capsys, "train", "--early-stopping", "--max-samples", "9")

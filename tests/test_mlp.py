@@ -307,7 +307,7 @@ def test_early_stopping_on_the_flat_start_is_told_to_wait(ten_classes):
     with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
         est.fit(X, y)
     (message,) = [str(w.message) for w in caught]
-    assert "raise n_iter_no_change (early stopping needs more patience" in message
+    assert "raise n_iter_no_change (early stopping's too)" in message
 
 
 def test_max_iter_on_the_flat_start_says_so(ten_classes):
