@@ -374,14 +374,15 @@ def _run_gradient_descent(
     converged = stopped_by is not None
     progress.stopped = converged
     if stopped_by == "stalled" and not incremental:
-        _warn_if_nothing_learned(est, progress.loss_curve[first_epoch:], Y, w)
+        losses = progress.loss_curve[first_epoch:]
+        _warn_if_nothing_learned(est, losses, Y, w, ended_by="rule")
     # partial_fit goes on from its last epoch; its caller keeps the best one.
     if validation is not None and progress.best_params is not None and not incremental:
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
         losses = progress.loss_curve[first_epoch:]
-        stuck = _on_the_flat_start(est, losses, Y, w, ended_by="max_iter")
+        stuck = _flat_start_message(est, losses, Y, w, ended_by="max_iter")
         advice = (
             f"It ended {stuck}"
             if stuck is not None
@@ -464,15 +465,17 @@ def _advice_if_the_loss_rose(est, losses):
     return None
 
 
-def _warn_if_nothing_learned(est, losses, Y, w):
-    """A ConvergenceWarning if training with the squared error stopped with the
-    outputs still at the classes' frequencies (see :func:`_on_the_flat_start`)."""
-    stuck = _on_the_flat_start(est, losses, Y, w, ended_by="rule")
+def _warn_if_nothing_learned(est, losses, Y, w, ended_by):
+    """A ConvergenceWarning if training with the squared error stopped (by the
+    stopping rule, or L-BFGS by its own) with the outputs still at the classes'
+    frequencies (see :func:`_flat_start_message`)."""
+    stuck = _flat_start_message(est, losses, Y, w, ended_by)
     if stuck is not None:
-        warn(f"{type(est).__name__}: training stopped {stuck}", ConvergenceWarning)
+        what = "L-BFGS-B" if ended_by == "lbfgs" else "training"
+        warn(f"{type(est).__name__}: {what} stopped {stuck}", ConvergenceWarning)
 
 
-def _on_the_flat_start(est, losses, Y, w, ended_by):
+def _flat_start_message(est, losses, Y, w, ended_by):
     """None, unless the best of ``losses`` (squared error) is still no lower than
     ``NOTHING_LEARNED`` times that of outputs answering the classes' frequencies:
     then the end of a sentence saying so, and what to do now that training ended
@@ -557,11 +560,8 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         verbose=est.verbose,
     )
     if status == 0:  # met its tolerance (99: a callback stopped it)
-        stuck = _on_the_flat_start(
-            est, progress.loss_curve[first_iteration:], Y, w, ended_by="lbfgs"
-        )
-        if stuck is not None:
-            warn(f"{type(est).__name__}: L-BFGS-B stopped {stuck}", ConvergenceWarning)
+        losses = progress.loss_curve[first_iteration:]
+        _warn_if_nothing_learned(est, losses, Y, w, ended_by="lbfgs")
     elif status != 99:
         n_iter = progress.n_iter - n_iter_before
         if status != 1:  # the line search failed

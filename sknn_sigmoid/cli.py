@@ -74,7 +74,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
-from ._base import _on_the_flat_start, one_hot, partial_fit_scored
+from ._base import _flat_start_message, one_hot, partial_fit_scored
 from ._validation import validate_params
 from .preprocessing import Deskewer
 
@@ -340,7 +340,7 @@ def train_epochs(
     fit_time = time.perf_counter() - start
     if not (interrupted or diverged):
         # partial_fit leaves the end of training to its caller, and so its warning.
-        stuck = _on_the_flat_start(
+        stuck = _flat_start_message(
             estimator,
             estimator.loss_curve_,
             one_hot(y, estimator.classes_, np.float64),
