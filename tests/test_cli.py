@@ -403,7 +403,11 @@ def test_ctrl_c_before_the_first_epoch_exits_130(capsys, monkeypatch, tmp_path):
     "argv, message",
     [
         (["evaluate", "{tmp}/missing.joblib"], "model file not found"),
-        (["plot", "{tmp}/missing.joblib"], "model file not found"),
+        pytest.param(
+            ["plot", "{tmp}/missing.joblib"],
+            "model file not found",
+            marks=needs_matplotlib,
+        ),
         (["evaluate", "{tmp}/garbage.joblib"], "cannot read model"),
         (["train", "--mnist", "{tmp}/no-mnist-here"], "MNIST directory not found"),
         (["train", "--learning-rate-init", "-0.1"], "learning_rate_init"),
@@ -573,6 +577,7 @@ def test_broken_pipe_ends_quietly(saved_mlp):
     assert result.stderr == ""
 
 
+@needs_matplotlib
 def test_plot_out_must_be_a_directory(saved_mlp, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path("o.txt").write_text("")
