@@ -486,13 +486,17 @@ def _flat_start_message(est, losses, Y, w, ended_by):
     a rule that stops on the gradient or on a stall can end training there, at or
     near chance accuracy. A rate far too large ends there too, its saturated units
     keeping the loss finite. (The log-loss is left out: outputs that are right but
-    overconfident can put it above that level in a model that has learned.)
+    overconfident can put it above that level in a model that has learned.) Nor
+    does a loss of the frequencies no larger than ``tol`` get a warning.
     """
     if not losses or est._network_loss != "squared_error":
         return None
     floor = frequency_loss(Y, w, est._network_loss)
     best = min(losses)
-    if floor <= 0 or best < NOTHING_LEARNED * floor:  # floor 0: one class weighs
+    if floor <= est.tol or best < NOTHING_LEARNED * floor:
+        # A floor of at most tol: nearly all the weight is on one class (0 for one
+        # class alone), and the outputs can do better than the frequencies by less
+        # than the loss changes tol says are worth an epoch.
         return None
     advice = _advice_if_the_loss_rose(est, losses)
     starts_at_the_frequencies = getattr(est, "init", None) != "normal"

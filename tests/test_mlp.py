@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits, make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 
 from sknn_sigmoid import SigmoidMLPClassifier, _base
@@ -350,6 +350,31 @@ def test_one_weighted_class_is_not_said_to_have_learned_nothing():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         SigmoidMLPClassifier(random_state=0).fit(X, y, sample_weight=(y == 0))
+    assert not [w for w in caught if BARELY_MOVED in str(w.message)]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_one_class_weighing_nearly_everything_is_not_said_to_have_learned_nothing(
+    n_classes,
+):
+    # scikit-learn's check_class_weight_classifiers: with class weights of 1000 and
+    # 1e-4 the frequencies' loss is about 1e-7, far below tol. Every prediction is
+    # the heavy class, rightly; the loss ends about 1e-7 above the frequencies'. It
+    # was said to have learned nothing, with the advice to lower the rate.
+    X, y = make_blobs(300, centers=n_classes, cluster_std=20, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    weights = {label: 1e-4 for label in range(n_classes)} | {0: 1000}
+    est = SigmoidMLPClassifier(
+        class_weight=weights, max_iter=1000, n_iter_no_change=20, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    Y = (y[:, None] == 1) if n_classes == 2 else np.eye(n_classes)[y]
+    w = np.array([weights[label] for label in y])
+    floor = frequency_loss(Y.astype(float), w, "squared_error")
+    assert floor < 1e-6 and min(est.loss_curve_) > floor  # as the warning found
+    assert np.all(est.predict(X) == 0)
     assert not [w for w in caught if BARELY_MOVED in str(w.message)]
 
 
