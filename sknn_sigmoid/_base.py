@@ -45,6 +45,7 @@ from ._validation import (
     check_targets,
     check_total_weight,
     class_weights,
+    is_label_matrix,
     validate_params,
     warn,
 )
@@ -110,6 +111,23 @@ def one_hot(y, classes, dtype):
     return Y
 
 
+def encode_targets(y, classes, dtype, multilabel):
+    """The targets Y the network is trained on: one-hot rows of the labels (see
+    :func:`one_hot`), or a multilabel indicator matrix as it is, in ``dtype``."""
+    if not multilabel:
+        return one_hot(y, classes, dtype)
+    if len(classes) != y.shape[1]:
+        raise ValueError(
+            f"y has {y.shape[1]} columns (labels); the model has {len(classes)}."
+        )
+    return (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(dtype)
+
+
+def is_multilabel(est):
+    """Whether the fitted ``est`` was trained on a multilabel indicator matrix."""
+    return getattr(est, "_multilabel", False)
+
+
 def resolve_batch_size(batch_size, n_samples):
     """'auto' is min(200, n_samples); None is the full batch; an int is clipped to n."""
     if batch_size is None:
@@ -164,19 +182,37 @@ def fit_network(
     """
     validate_params(est, est._parameter_constraints)
     fitted = hasattr(est, "classes_")
-    if incremental and not fitted and classes is None:
+    multilabel = is_label_matrix(y)
+    if incremental and not fitted and classes is None and not multilabel:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     warm = fitted and (incremental or est.warm_start)
     dtype = est._get_network()[0][0].dtype if warm else [np.float64, np.float32]
     X, y = validate_data(
-        est, X, y, accept_sparse=ACCEPT_SPARSE, dtype=dtype, reset=not warm
+        est,
+        X,
+        y,
+        accept_sparse=ACCEPT_SPARSE,
+        dtype=dtype,
+        reset=not warm,
+        multi_output=multilabel,
     )
     if sp.issparse(X):
         X = X.tocsr()
-    check_targets(y)
-    classes_ = _resolve_classes(est, y, classes, warm)
-    Y = one_hot(y, classes_, X.dtype)
+    check_targets(y, multilabel)
+    if warm and multilabel != is_multilabel(est):
+        raise ValueError(
+            "The model was fitted on a multilabel indicator matrix; y must be one too."
+            if is_multilabel(est)
+            else "The model was fitted on class labels; y must be labels too, not a "
+            "multilabel indicator matrix."
+        )
+    classes_ = _resolve_classes(est, y, classes, warm, multilabel)
+    Y = encode_targets(y, classes_, X.dtype, multilabel)
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    if multilabel and est.class_weight is not None:
+        raise ValueError(
+            "class_weight is not supported for multilabel targets; use sample_weight."
+        )
     by_class = class_weights(est.class_weight, y, classes_, incremental)
     if by_class is not None:
         with np.errstate(over="ignore"):
@@ -185,7 +221,7 @@ def fit_network(
             raise ValueError("The class and sample weights are all zero.")
     check_total_weight(w)
     if validation is not None:
-        validation = _validation_set(est, *validation, classes_, X.dtype)
+        validation = _validation_set(est, *validation, classes_, X.dtype, multilabel)
     rng = check_random_state(est.random_state)
 
     # Whether this call holds out a validation set: the validation attributes
@@ -213,7 +249,11 @@ def fit_network(
         # L-BFGS opens the task of its next iteration before scipy decides to stop.
         max_epochs=1 if incremental else est.max_iter + (est.solver == "lbfgs"),
         fitted_attributes=functools.partial(
-            fitted_attributes, est, classes_, early_stopping=validates
+            fitted_attributes,
+            est,
+            classes_,
+            early_stopping=validates,
+            multilabel=multilabel,
         ),
     )
     with RowWorkers() as workers:
@@ -228,9 +268,9 @@ def fit_network(
                 optimizer = make_optimizer(est, coefs + intercepts)
             _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, workers, callbacks, validation,
+                incremental, workers, callbacks, validation, multilabel,
             )  # fmt: skip
-    _store(est, classes_, coefs, intercepts, progress, optimizer, validates)
+    _store(est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel)
     callbacks.fit_ends()
     return est
 
@@ -251,20 +291,25 @@ def partial_fit_scored(est, X, y, classes, X_val, y_val):
     )
 
 
-def _validation_set(est, X_val, y_val, classes, dtype):
+def _validation_set(est, X_val, y_val, classes, dtype, multilabel):
     X_val = validate_data(
         est, X_val, accept_sparse=ACCEPT_SPARSE, dtype=dtype, reset=False
     )
     if sp.issparse(X_val):
         X_val = X_val.tocsr()
-    y_val = np.asarray(y_val)
-    if y_val.shape != (X_val.shape[0],):
+    y_val = y_val.toarray() if sp.issparse(y_val) else np.asarray(y_val)
+    n = X_val.shape[0]
+    expected = (n, len(classes)) if multilabel else (n,)
+    if y_val.shape != expected:
+        each = "one row of labels" if multilabel else "one"
         raise ValueError(
-            f"The validation labels have shape {y_val.shape}; expected "
-            f"({X_val.shape[0]},), one per validation sample."
+            f"The validation labels have shape {y_val.shape}; expected {expected}, "
+            f"{each} per validation sample."
         )
-    Y_val = one_hot(y_val, classes, dtype)
-    return Validation(X_val, Y_val, np.ones(len(y_val), dtype))
+    if multilabel:
+        check_targets(y_val, multilabel)
+    Y_val = encode_targets(y_val, classes, dtype, multilabel)
+    return Validation(X_val, Y_val, np.ones(n, dtype), multilabel)
 
 
 def _validates(est, incremental):
@@ -291,8 +336,19 @@ def _optimizer_to_continue(est, continuing):
     return copy.deepcopy(optimizer)
 
 
-def _resolve_classes(est, y, classes, warm):
+def _resolve_classes(est, y, classes, warm, multilabel=False):
     name = type(est).__name__
+    if multilabel:
+        # The labels are the columns, 0 to k - 1, as in scikit-learn.
+        labels = est.classes_ if warm else np.arange(y.shape[1])
+        if classes is not None and not np.array_equal(
+            check_classes(classes, name), labels
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()}: the labels of a multilabel "
+                f"target are its columns, {labels.tolist()}; pass those or None."
+            )
+        return labels
     if warm:
         if classes is not None and not np.array_equal(
             check_classes(classes, name), est.classes_
@@ -333,7 +389,7 @@ def _copy_network(est, layer_sizes, incremental):
 
 def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
-    callbacks, validation=None,
+    callbacks, validation=None, multilabel=False,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
     out of epochs before its stopping rule ended it.
@@ -344,7 +400,7 @@ def _run_gradient_descent(
     n_samples = X.shape[0]
     train_rows = None
     if _validates(est, incremental):
-        train_rows, validation = _split_validation(est, X, Y, w, rng)
+        train_rows, validation = _split_validation(est, X, Y, w, rng, multilabel)
     n_train = n_samples if train_rows is None else len(train_rows)
     batch_size = resolve_batch_size(est.batch_size, n_train)
     first_epoch = len(progress.loss_curve)
@@ -399,15 +455,16 @@ def _run_gradient_descent(
         )
 
 
-def _split_validation(est, X, Y, w, rng):
+def _split_validation(est, X, Y, w, rng, multilabel=False):
     rows = np.arange(X.shape[0])
+    # Stratified by class, except a multilabel target (as in scikit-learn).
     labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
     try:
         train_rows, val_rows = train_test_split(
             rows,
             test_size=est.validation_fraction,
             random_state=rng,
-            stratify=labels,
+            stratify=None if multilabel else labels,
         )
     except ValueError:  # a class too rare to stratify
         train_rows, val_rows = train_test_split(
@@ -428,7 +485,7 @@ def _split_validation(est, X, Y, w, rng):
                 f"(validation_fraction={est.validation_fraction}) has weight zero. "
                 "Give more samples a positive weight, or set early_stopping=False."
             )
-    return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows])
+    return train_rows, Validation(X[val_rows], Y[val_rows], w[val_rows], multilabel)
 
 
 def _flat_start(est, Y, w):
@@ -587,16 +644,20 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
     return coefs, intercepts
 
 
-def fitted_attributes(est, classes, coefs, intercepts, progress, *, early_stopping):
-    """The public fitted attributes of a model with these parameters and progress.
+def fitted_attributes(
+    est, classes, coefs, intercepts, progress, *, early_stopping, multilabel=False
+):
+    """The fitted attributes of a model with these parameters and progress.
 
     ``early_stopping`` is whether the call that made them held out a validation set:
     then ``best_loss_`` is None and the validation attributes list every epoch that
     was scored (by this call or, with ``warm_start``, by earlier ones that held out a
     validation set); else the validation attributes are None, as in scikit-learn.
+    ``multilabel``: whether it was trained on a multilabel indicator matrix.
     """
     return {
         "classes_": classes,
+        "_multilabel": multilabel,
         **est._network_attributes(coefs, intercepts),
         "n_outputs_": coefs[-1].shape[1],
         "n_layers_": len(coefs) + 1,
@@ -617,10 +678,18 @@ def fitted_attributes(est, classes, coefs, intercepts, progress, *, early_stoppi
     }
 
 
-def _store(est, classes, coefs, intercepts, progress, optimizer, early_stopping):
+def _store(
+    est, classes, coefs, intercepts, progress, optimizer, early_stopping, multilabel
+):
     est.__dict__.update(
         fitted_attributes(
-            est, classes, coefs, intercepts, progress, early_stopping=early_stopping
+            est,
+            classes,
+            coefs,
+            intercepts,
+            progress,
+            early_stopping=early_stopping,
+            multilabel=multilabel,
         )
     )
     est._progress = progress

@@ -10,7 +10,13 @@ network; :class:`SigmoidNetworkMixin` gives both their ``fit``, ``partial_fit``,
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from ._base import fit_network, keep_state_on_error, output_activations, probabilities
+from ._base import (
+    fit_network,
+    is_multilabel,
+    keep_state_on_error,
+    output_activations,
+    probabilities,
+)
 from ._callbacks import with_callbacks
 from ._persistence import object_state, plain_state
 from ._training import predicted_indices
@@ -36,8 +42,10 @@ class SigmoidNetworkMixin:
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training inputs, best scaled to [0, 1].
-        y : array-like of shape (n_samples,)
-            Class labels of any kind (ints, strings, ...).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels of any kind (ints, strings, ...), or a multilabel
+            indicator matrix (a column of 0s and 1s per label, dense or sparse):
+            then each output unit answers for its label alone.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights w_i of the samples in the loss.
 
@@ -65,11 +73,14 @@ class SigmoidNetworkMixin:
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs of this chunk of data.
-        y : array-like of shape (n_samples,)
-            Labels of this chunk; every label must be one of ``classes``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels of this chunk; every label must be one of ``classes``. Or a
+            multilabel indicator matrix, as in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
-            All the classes that can occur. Required on the first call; later calls
-            may pass it again (it must not change) or leave it out.
+            All the classes that can occur. Required on the first call (except
+            for a multilabel target, whose classes are its columns 0 to
+            n_labels - 1); later calls may pass it again (it must not change) or
+            leave it out.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
 
@@ -86,7 +97,10 @@ class SigmoidNetworkMixin:
         The output units are independent sigmoids, so their activations a[L] do not
         sum to 1 by themselves; each row is divided by its sum (one output unit a,
         for two classes, gives [1 - a, a]). The most probable class is the most
-        activated output unit, the one :meth:`predict` returns.
+        activated output unit, the one :meth:`predict` returns. For a model
+        trained on a multilabel indicator matrix, the activations themselves: the
+        probability of each label, independently of the others (as scikit-learn's
+        ``MLPClassifier``).
 
         Parameters
         ----------
@@ -98,7 +112,8 @@ class SigmoidNetworkMixin:
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``.
         """
-        return probabilities(output_activations(self, X))
+        A = output_activations(self, X)
+        return A if is_multilabel(self) else probabilities(A)
 
     def predict_log_proba(self, X):
         """Natural logarithm of the class probabilities of :meth:`predict_proba`.
@@ -125,7 +140,8 @@ class SigmoidNetworkMixin:
 
         It is the unit of the largest pre-activation z[L] (for two classes, the
         second where z[L] > 0), which also decides between units that saturate
-        together, whose activations and probabilities are then equal.
+        together, whose activations and probabilities are then equal. A multilabel
+        model predicts every label whose unit answers more than 0.5.
 
         Parameters
         ----------
@@ -134,10 +150,13 @@ class SigmoidNetworkMixin:
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Predicted labels.
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels; of a multilabel model, the indicator matrix of the
+            labels whose output unit has a[L] > 0.5 (z[L] > 0).
         """
         Z = output_activations(self, X, pre_activation=True)
+        if is_multilabel(self):
+            return (Z > 0).astype(int)
         return self.classes_[predicted_indices(Z, threshold=0.0)]
 
     def __getstate__(self):

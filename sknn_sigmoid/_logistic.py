@@ -216,6 +216,11 @@ class OneVsRestLogistic(
         Z = output_activations(self, X, pre_activation=True)
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # ClassifierMixin's come first
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def _hidden_layer_sizes(self):
         return []
 

@@ -340,6 +340,11 @@ class SigmoidMLPClassifier(
         )
         return forward(X, self.coefs_, self.intercepts_)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # ClassifierMixin's come first
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         return [int(sizes)] if np.ndim(sizes) == 0 else [int(n) for n in sizes]

@@ -63,15 +63,20 @@ class Validation:
     X: object
     Y: np.ndarray
     w: np.ndarray
+    multilabel: bool = False  # Y is a multilabel indicator matrix
 
     def evaluate(self, coefs, intercepts, alpha, loss, workers):
         """Return the weighted accuracy and the loss J on the held-out data.
 
-        The accuracy is that of ``predict``, from z[L]; the loss is computed from
-        a[L], the sigmoid of z[L] as in the forward pass.
+        The accuracy is that of ``predict``, from z[L] (of a multilabel target, the
+        share of samples whose every label is right, as scikit-learn's ``score``);
+        the loss is computed from a[L], the sigmoid of z[L] as in the forward pass.
         """
         Z = output_activations(self.X, coefs, intercepts, workers, pre_activation=True)
-        hits = predicted_indices(Z, threshold=0.0) == predicted_indices(self.Y)
+        if self.multilabel:
+            hits = np.all((Z > 0) == (self.Y > 0.5), axis=1)
+        else:
+            hits = predicted_indices(Z, threshold=0.0) == predicted_indices(self.Y)
         A = clipped_sigmoid(Z)
         accuracy = float(self.w @ hits) / float(self.w.sum())
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)

@@ -12,6 +12,7 @@ import sys
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
@@ -218,13 +219,36 @@ def check_total_weight(w):
         )
 
 
-def check_targets(y):
-    """Check that ``y`` holds class labels of a single-output problem."""
+def is_label_matrix(y):
+    """Whether ``y`` is two-dimensional with more than one column: a multilabel
+    target (one column of 0s and 1s per label) if anything. A single column is a
+    column of labels, raveled with a warning as scikit-learn does."""
+    if sp.issparse(y):
+        return y.shape[1] > 1
+    try:
+        shape = np.asarray(y).shape
+    except (TypeError, ValueError):  # ragged lists: validate_data says what is wrong
+        return False
+    return len(shape) == 2 and shape[1] > 1
+
+
+def check_targets(y, multilabel=False):
+    """Check that ``y`` holds class labels of a single-output problem, or with
+    ``multilabel`` a label indicator matrix of 0s and 1s."""
     check_classification_targets(y)
     kind = type_of_target(y, input_name="y")
-    if kind not in ("binary", "multiclass"):
+    if multilabel:
+        values = np.unique(y.data if sp.issparse(y) else y)
+        if kind != "multilabel-indicator" or not np.isin(values, (0, 1)).all():
+            raise ValueError(
+                "A two-dimensional y must be a multilabel indicator matrix, one "
+                f"column of 0s and 1s per label; got {kind} with values "
+                f"{values[:5].tolist()}."
+            )
+    elif kind not in ("binary", "multiclass"):
         raise ValueError(
-            f"Only binary or multiclass targets are supported; got {kind}."
+            "Only binary, multiclass or multilabel-indicator targets are supported; "
+            f"got {kind}."
         )
 
 

@@ -727,6 +727,11 @@ def _predict(model, path, data):
         raise CommandError(
             f"the model {path} does not fit the data ({_one_line(exc)})"
         ) from exc
+    if np.ndim(y_pred) != 1:
+        raise CommandError(
+            f"the model {path} was trained on a multilabel indicator matrix; the "
+            "command line evaluates models of class labels."
+        )
     classes = getattr(model, "classes_", None)
     labels = np.unique(data.y_test).tolist()
     if classes is not None and not set(np.asarray(classes).tolist()) & set(labels):

@@ -28,6 +28,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import sigmoid
+from ._base import is_multilabel
 from ._logistic import OneVsRestLogistic
 from ._mlp import SigmoidMLPClassifier
 
@@ -699,7 +700,8 @@ class ActivationsDisplay:
         :class:`~sknn_sigmoid.OneVsRestLogistic`, a network without hidden layer,
         they are the input a[0] and the answers a[1]_k = sigmoid(w_k . x + b_k) of
         the K logistic models. With two classes the single output neuron stands for
-        the second class.
+        the second class. A model trained on a multilabel indicator matrix frames
+        no neuron: it predicts every label whose neuron answers more than 0.5.
 
         Parameters
         ----------
@@ -739,7 +741,8 @@ class ActivationsDisplay:
         classes = network.classes_[-activations[-1].size :]
         if image_shape is None:
             image_shape = _square_shape(activations[0].size)
-        prediction = estimator.predict(X)[0]
+        # A multilabel model predicts a set of labels: no single neuron is framed.
+        prediction = None if is_multilabel(network) else estimator.predict(X)[0]
         return cls(activations, classes, prediction, image_shape).plot(**kwargs)
 
 

@@ -45,6 +45,7 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import is_multilabel
 from ._logistic import OneVsRestLogistic
 from ._mlp import SigmoidMLPClassifier
 from ._network import saturation_bound
@@ -123,6 +124,15 @@ def _label_constant(classes):
     return np.asarray(classes).astype(np.int64)
 
 
+def _refuse_multilabel(estimator):
+    if is_multilabel(estimator):
+        raise ValueError(
+            f"{type(estimator).__name__} was trained on a multilabel indicator "
+            "matrix: the ONNX converter writes the labels and probabilities of "
+            "class labels only."
+        )
+
+
 def convert_sigmoid_network(scope, operator, container):
     """The skl2onnx converter of both estimators.
 
@@ -137,6 +147,7 @@ def convert_sigmoid_network(scope, operator, container):
         If skl2onnx or onnx is not installed (the ``onnx`` extra).
     """
     _skl2onnx()
+    _refuse_multilabel(operator.raw_operator)
     from onnx.helper import np_dtype_to_tensor_dtype
     from skl2onnx.algebra.onnx_ops import (
         OnnxAdd,
@@ -261,6 +272,7 @@ def to_onnx(estimator, X_sample, **kwargs):
     register()
     final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     check_is_fitted(final)
+    _refuse_multilabel(final)
     options = dict(kwargs.pop("options", None) or {})
     if is_classifier(final):
         own = dict(options.get(id(final), {}))

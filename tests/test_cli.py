@@ -577,6 +577,16 @@ def test_broken_pipe_ends_quietly(saved_mlp):
     assert result.stderr == ""
 
 
+def test_evaluate_refuses_a_multilabel_model(capsys, tmp_path):
+    X, y = load_digits(return_X_y=True)
+    Y = np.c_[y % 2, y % 3 == 0, y > 4].astype(int)
+    path = tmp_path / "multilabel.joblib"
+    joblib.dump(SigmoidMLPClassifier(max_iter=5).fit(X / 16, Y), path)
+    status, _, err = run(capsys, "evaluate", path)
+    assert_one_line_error(status, err)
+    assert "trained on a multilabel indicator matrix" in err
+
+
 @needs_matplotlib
 def test_plot_out_must_be_a_directory(saved_mlp, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs, make_classification
+from sklearn.datasets import (
+    load_digits,
+    make_blobs,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -546,3 +552,57 @@ def test_heavy_class_weight_dominates_predictions(Estimator):
     est = Estimator(class_weight={0: 1000, 1: 1e-4, 2: 1e-4}, batch_size=8)
     est.set_params(random_state=0, max_iter=100).fit(X, y)
     assert np.mean(est.predict(X) == 0) > 0.87
+
+
+# Multilabel targets: an indicator matrix, one column of 0s and 1s per label, each
+# output unit answering for its label alone (as scikit-learn's MLPClassifier).
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(600, 12, n_classes=5, random_state=0)
+    return MinMaxScaler().fit_transform(X), Y
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_multilabel_predictions_are_the_output_units_above_one_half(
+    Estimator, multilabel
+):
+    X, Y = multilabel
+    est = Estimator(max_iter=300, random_state=0).fit(X, Y)
+    assert_array_equal(est.classes_, np.arange(5))
+    assert est.n_outputs_ == 5
+    P = est.predict_proba(X)
+    if Estimator is SigmoidMLPClassifier:
+        assert_allclose(P, est.forward(X)[-1])  # not normalised
+    else:
+        assert_allclose(P, expit(est.decision_function(X)))
+    assert_allclose(est.predict_log_proba(X), np.log(P))
+    predicted = est.predict(X)
+    assert predicted.dtype == Y.dtype
+    assert_array_equal(predicted, (P > 0.5).astype(int))
+    assert est.score(X, Y) == np.mean(np.all(predicted == Y, axis=1))
+    # Each label better predicted than by its most frequent value.
+    majority = np.maximum(Y.mean(axis=0), 1 - Y.mean(axis=0))
+    assert np.all((predicted == Y).mean(axis=0) > majority + 0.03)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_multilabel_target_representations_give_the_same_model(Estimator, multilabel):
+    X, Y = multilabel
+    est = Estimator(max_iter=20, random_state=0)
+    reference = weights(clone(est).fit(X, Y))
+    for same in (Y.astype(bool), Y.astype(float), sp.csr_matrix(Y), Y.tolist()):
+        for a, b in zip(reference, weights(clone(est).fit(X, same))):
+            assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_multilabel_partial_fit_needs_no_classes(Estimator, multilabel):
+    X, Y = multilabel
+    est = Estimator(random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, Y)
+    assert est.n_iter_ == 3 and est.loss_curve_[-1] < est.loss_curve_[0]
+    assert_array_equal(est.classes_, np.arange(5))
+    Estimator(random_state=0).partial_fit(X, Y, classes=range(5))  # its columns

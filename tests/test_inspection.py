@@ -315,6 +315,18 @@ def test_activations_of_one_vs_rest(digits, ovr):
     assert disp.prediction_patch_.get_y() + 0.5 == np.argmax(expected)
 
 
+def test_a_multilabel_network_frames_no_unit(digits):
+    X, y = digits
+    Y = np.c_[y % 2, y % 3 == 0, y > 4].astype(int)
+    for est in (OneVsRestLogistic(**OVR), SigmoidMLPClassifier((8,), **MLP)):
+        est.fit(X, Y)
+        disp = ActivationsDisplay.from_estimator(est, X[3])
+        output_ax = disp.axes_[-1]
+        assert [t.get_text() for t in output_ax.get_yticklabels()] == ["0", "1", "2"]
+        assert disp.prediction_patch_ is None
+        plt.close("all")
+
+
 def test_binary_networks_show_one_output_unit(digits):
     X, y = digits
     y2 = np.where(y == 3, "three", "other")

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs, make_classification
+from sklearn.datasets import (
+    load_digits,
+    make_blobs,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
@@ -626,6 +631,44 @@ def test_held_out_accuracy_is_that_of_predict_when_outputs_saturate():
             est.coefs_, est.intercepts_, 0.0, "squared_error", workers
         )
     assert accuracy == np.mean(est.predict(X_eval) == y_eval)
+
+
+def test_held_out_accuracy_of_a_multilabel_target_needs_every_label_right():
+    # One layer whose z[L] is the input itself: the labels predicted are the
+    # positive inputs. The first sample is right, the second has one label too
+    # many (right by the largest z[L], wrong as a set), the third has none, rightly.
+    X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, -1.0]])
+    Y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    coefs, intercepts = [np.eye(2)], [np.zeros(2)]
+    with RowWorkers() as workers:
+        for multilabel, expected in ((True, 2 / 3), (False, 1.0)):
+            validation = Validation(X, Y, np.ones(3), multilabel)
+            accuracy, _ = validation.evaluate(
+                coefs, intercepts, 0.0, "squared_error", workers
+            )
+            assert accuracy == pytest.approx(expected)
+
+
+def test_early_stopping_on_a_multilabel_target_scores_its_predictions(monkeypatch):
+    X, Y = make_multilabel_classification(400, 10, n_classes=4, random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    held_out = []
+    split = _base._split_validation
+
+    def recording_split(*args):
+        train_rows, validation = split(*args)
+        held_out.append(validation)
+        return train_rows, validation
+
+    monkeypatch.setattr(_base, "_split_validation", recording_split)
+    est = SigmoidMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
+    est.fit(X, Y)
+    # The weights kept score the best validation score on the held-out samples,
+    # as score does: the share of samples with every label right.
+    (validation,) = held_out
+    assert validation.multilabel
+    score = est.score(validation.X, validation.Y.astype(int))
+    assert score == est.best_validation_score_ == max(est.validation_scores_)
 
 
 def test_partial_fit_scored_stops_on_the_validation_accuracy():

@@ -211,6 +211,17 @@ def test_bool_labels_come_out_as_int64(digits):
     np.testing.assert_array_equal(labels.astype(bool), est.predict(X))
 
 
+@pytest.mark.parametrize("name", ["mlp", "logistic"])
+def test_a_multilabel_model_is_refused(digits, name):
+    X, y = digits
+    Y = np.c_[y % 2, y % 3 == 0, y > 4].astype(int)
+    est = ESTIMATORS[name]().fit(X / 16, Y)
+    with pytest.raises(ValueError, match="multilabel indicator matrix"):
+        to_onnx(est, X[:1])
+    with pytest.raises(ValueError, match="multilabel indicator matrix"):
+        to_onnx(make_pipeline(MinMaxScaler(), est), X[:1])
+
+
 def test_zipmap_and_nocl_options(digits):
     X, y = digits
     X = (X / 16).astype(np.float32)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_array
@@ -161,7 +161,7 @@ def bad_data(X, y):
         # A chunk of one class is fine for partial_fit of a fitted model.
         "one_class": ((X, np.zeros_like(y)), {"fit_only": True}, ValueError, "class"),
         "continuous_y": ((X, y + 0.5), {}, ValueError, "Unknown label type"),
-        "multi_output_y": ((X, np.c_[y, y]), {}, ValueError, "1d"),
+        "multi_output_y": ((X, np.c_[y, y]), {}, ValueError, "multilabel indicator"),
         "length_mismatch": ((X, y[:-1]), {}, ValueError, "inconsistent"),
         "wrong_n_features": ((X_wide, y), {"warm": True}, ValueError, "features"),
         "negative_weight": ((X, y), {"sw": -np.ones(len(y))}, ValueError, "Negative"),
@@ -368,3 +368,49 @@ def test_adam_state_overflow_counts_as_divergence(data):
     with pytest.raises(ValueError, match="diverged in epoch 1"):
         est.fit(huge, y)
     assert not hasattr(est, "classes_")
+
+
+MULTILABEL_MISUSE = {
+    "class_weight": (
+        lambda est, X, Y: est.set_params(class_weight="balanced").fit(X, Y),
+        "class_weight is not supported for multilabel",
+    ),
+    "not_0_and_1": (lambda est, X, Y: est.fit(X, 2 * Y), "0s and 1s per label"),
+    "classes_not_its_columns": (
+        lambda est, X, Y: est.partial_fit(X, Y, classes=[1, 2, 3, 4]),
+        "its columns",
+    ),
+    "fewer_columns": (lambda est, X, Y: est.partial_fit(X, Y[:, :3]), "3 columns"),
+    "labels_after_multilabel": (
+        lambda est, X, Y: est.partial_fit(X, Y.argmax(axis=1)),
+        "multilabel indicator matrix; y must be one too",
+    ),
+    "warm_labels_after_multilabel": (
+        lambda est, X, Y: est.set_params(warm_start=True).fit(X, Y.argmax(axis=1)),
+        "multilabel indicator matrix; y must be one too",
+    ),
+}
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+@pytest.mark.parametrize("case", MULTILABEL_MISUSE)
+def test_multilabel_misuse_is_refused_and_keeps_the_model(Estimator, case):
+    X, Y = make_multilabel_classification(100, 6, n_classes=4, random_state=0)
+    call, message = MULTILABEL_MISUSE[case]
+    est = Estimator(max_iter=5, random_state=0).fit(X, Y)
+    before, proba = snapshot(est), est.predict_proba(X)
+    with pytest.raises(ValueError, match=message):
+        call(est, X, Y)
+    assert_unchanged(est, before, X, proba)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_multilabel_after_labels_is_refused_and_keeps_the_model(Estimator, data):
+    X, y = data
+    est = Estimator(max_iter=5, random_state=0).fit(X, y)
+    before, proba = snapshot(est), est.predict_proba(X)
+    Y = np.eye(3, dtype=int)[y % 3]
+    for call in (est.partial_fit, est.set_params(warm_start=True).fit):
+        with pytest.raises(ValueError, match="labels too, not a multilabel"):
+            call(X, Y)
+        assert_unchanged(est, before, X, proba)
