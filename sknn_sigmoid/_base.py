@@ -41,10 +41,12 @@ from ._training import (
 )
 from ._validation import (
     check_classes,
+    check_label_kinds,
     check_sample_weight,
     check_targets,
     check_total_weight,
     class_weights,
+    float_dtype,
     is_label_matrix,
     validate_params,
     warn,
@@ -97,18 +99,38 @@ def one_hot(y, classes, dtype):
     ValueError
         If ``y`` holds a label that is not in ``classes``.
     """
-    indices = np.searchsorted(classes, y).clip(0, len(classes) - 1)
-    unseen = classes[indices] != y
+    try:
+        indices = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+        unseen = classes[indices] != y
+    except TypeError:  # labels that do not compare with the classes: 1 and "a"
+        known = set(classes.tolist())
+        unseen = np.array([label not in known for label in y.tolist()])
     if np.any(unseen):
+        labels = sorted(set(y[unseen].tolist()), key=repr)
         raise ValueError(
-            f"y contains labels not in classes {classes.tolist()}: "
-            f"{np.unique(y[unseen]).tolist()}."
+            f"y contains labels not in classes {classes.tolist()}: {labels}."
         )
     if len(classes) == 2:
         return indices.astype(dtype).reshape(-1, 1)
     Y = np.zeros((len(y), len(classes)), dtype=dtype)
     Y[np.arange(len(y)), indices] = 1
     return Y
+
+
+def canonical_rows(X):
+    """X as the network reads it whatever its layout, so that the sums of the
+    matrix products, and so the results, are the same to the last bit: a sparse
+    matrix in CSR with its indices sorted and no duplicates (a copy if it had any),
+    dense rows contiguous in memory. (A dense X of ``fit`` is made C-ordered by
+    ``validate_data``; one to predict stays as it is, each chunk of rows copied.)
+    """
+    if not sp.issparse(X):
+        return X
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def encode_targets(y, classes, dtype, multilabel):
@@ -140,7 +162,7 @@ def resolve_batch_size(batch_size, n_samples):
             "using full batches.",
             UserWarning,
         )
-    return min(batch_size, n_samples)
+    return int(min(batch_size, n_samples))
 
 
 def make_optimizer(est, params):
@@ -182,22 +204,23 @@ def fit_network(
     """
     validate_params(est, est._parameter_constraints)
     fitted = hasattr(est, "classes_")
+    check_label_kinds(y, "y")
     multilabel = is_label_matrix(y)
     if incremental and not fitted and classes is None and not multilabel:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     warm = fitted and (incremental or est.warm_start)
-    dtype = est._get_network()[0][0].dtype if warm else [np.float64, np.float32]
+    dtype = est._get_network()[0][0].dtype if warm else float_dtype(X)
     X, y = validate_data(
         est,
         X,
         y,
         accept_sparse=ACCEPT_SPARSE,
         dtype=dtype,
+        order="C",
         reset=not warm,
         multi_output=multilabel,
     )
-    if sp.issparse(X):
-        X = X.tocsr()
+    X = canonical_rows(X)
     check_targets(y, multilabel)
     if warm and multilabel != is_multilabel(est):
         raise ValueError(
@@ -247,7 +270,7 @@ def fit_network(
         y,
         sample_weight,
         # L-BFGS opens the task of its next iteration before scipy decides to stop.
-        max_epochs=1 if incremental else est.max_iter + (est.solver == "lbfgs"),
+        max_epochs=1 if incremental else int(est.max_iter) + (est.solver == "lbfgs"),
         fitted_attributes=functools.partial(
             fitted_attributes,
             est,
@@ -293,10 +316,9 @@ def partial_fit_scored(est, X, y, classes, X_val, y_val):
 
 def _validation_set(est, X_val, y_val, classes, dtype, multilabel):
     X_val = validate_data(
-        est, X_val, accept_sparse=ACCEPT_SPARSE, dtype=dtype, reset=False
+        est, X_val, accept_sparse=ACCEPT_SPARSE, dtype=dtype, order="C", reset=False
     )
-    if sp.issparse(X_val):
-        X_val = X_val.tocsr()
+    X_val = canonical_rows(X_val)
     y_val = y_val.toarray() if sp.issparse(y_val) else np.asarray(y_val)
     n = X_val.shape[0]
     expected = (n, len(classes)) if multilabel else (n,)
@@ -714,6 +736,7 @@ def output_activations(est, X, pre_activation=False):
         reset=False,
         ensure_all_finite=False,
     )
+    X = canonical_rows(X)
     check = None
     if not get_config()["assume_finite"]:  # read here: the setting is per thread
         name = type(est).__name__

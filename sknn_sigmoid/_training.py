@@ -100,6 +100,8 @@ def output_activations(X, coefs, intercepts, workers, check=None, pre_activation
 
     def compute(rows):
         chunk = X[rows]
+        if isinstance(chunk, np.ndarray):  # rows of an F-ordered X, copied
+            chunk = np.ascontiguousarray(chunk)
         if check is not None:
             check(chunk)
         out[rows] = network(chunk, coefs, intercepts)

@@ -26,8 +26,14 @@ def real(low=None, high=None, *, closed="both", finite=False):
     )
 
     def check(value):
-        if not _is_number(value, numbers.Real):
+        # Python's and numpy's ints and floats; not a Fraction, which would make
+        # the arithmetic of training object arrays.
+        if not _is_number(value, int | float | np.integer | np.floating):
             return TypeError, expected
+        try:
+            value = float(value)
+        except OverflowError:  # an int too large for any float: 10**400
+            return ValueError, expected
         too_low = low is not None and (value < low or (value == low and not left))
         too_high = high is not None and (value > high or (value == high and not right))
         if too_low or too_high or np.isnan(value) or (finite and np.isinf(value)):
@@ -158,6 +164,7 @@ def check_sample_weight(sample_weight, n_samples, dtype):
         )
     if not np.all(np.isfinite(w)):
         raise ValueError("sample_weight must be finite; it contains NaN or inf.")
+    given = w
     with np.errstate(over="ignore"):
         w = w.astype(dtype, copy=True)
     if not np.all(np.isfinite(w)):
@@ -168,6 +175,13 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if np.any(w < 0):
         raise ValueError("Negative values in sample_weight are not allowed.")
     if not np.any(w > 0):
+        if np.any(given > 0):
+            raise ValueError(
+                f"sample_weight's positive values are too small for "
+                f"{np.dtype(dtype)}, the dtype of X (at least "
+                f"{np.finfo(dtype).smallest_subnormal:.3g}): they would all be 0. "
+                "Scale the weights up."
+            )
         raise ValueError(
             "sample_weight is all zero: at least one weight must be positive."
         )
@@ -196,6 +210,10 @@ def class_weights(class_weight, y, classes, incremental):
         )
     try:
         weights = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+    except OverflowError:  # an int too large for any float
+        raise ValueError(
+            "class_weight values must be finite and non-negative."
+        ) from None
     except (TypeError, ValueError):
         raise TypeError(
             f"class_weight values must be numbers; got {class_weight!r}."
@@ -232,6 +250,19 @@ def is_label_matrix(y):
     return len(shape) == 2 and shape[1] > 1
 
 
+def float_dtype(X):
+    """The ``dtype`` to validate X with: float32 for float32 data of either byte
+    order or pandas' nullable Float32 (kept as float32), else float64 or float32."""
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, column by column
+    dtypes = [getattr(X, "dtype", None)] if dtypes is None else list(dtypes)
+    if dtypes and all(
+        getattr(d, "kind", None) == "f" and getattr(d, "itemsize", None) == 4
+        for d in dtypes
+    ):
+        return np.float32
+    return [np.float64, np.float32]
+
+
 def check_targets(y, multilabel=False):
     """Check that ``y`` holds class labels of a single-output problem, or with
     ``multilabel`` a label indicator matrix of 0s and 1s."""
@@ -252,8 +283,22 @@ def check_targets(y, multilabel=False):
         )
 
 
+def check_label_kinds(labels, name):
+    """Refuse a list or tuple of labels mixing strings and numbers, which numpy
+    would silently turn into strings (1 into "1")."""
+    if isinstance(labels, list | tuple):
+        strings = [label for label in labels if isinstance(label, str)]
+        if strings and len(strings) < len(labels):
+            other = next(label for label in labels if not isinstance(label, str))
+            raise TypeError(
+                f"{name} must be all numbers or all strings; got both, "
+                f"{other!r} and {strings[0]!r}."
+            )
+
+
 def check_classes(classes, estimator_name):
     """Check the ``classes`` of ``partial_fit``: at least two, sorted, no duplicates."""
+    check_label_kinds(classes, "classes")
     classes = np.asarray(classes)
     if classes.ndim != 1:
         raise ValueError(f"classes must be 1-dimensional; got shape {classes.shape}.")

@@ -193,6 +193,13 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     al. (1998) deskewed MNIST this way for several classifiers of their comparison;
     no image is added, so it is preprocessing, not data augmentation.
 
+    The images of a chunk of X (1,024 rows) are interpolated together, as one tall
+    image, for speed. An image's result can therefore differ in its last bit with
+    its place in X: on 2,048 MNIST images transformed together and one by one, by
+    at most 2e-12 in float64, and in float32 by one unit in the last place in 0.4%
+    of the images. Alone and among others, an image gives results equal to within
+    that rounding, not bit for bit.
+
     Parameters
     ----------
     image_shape : tuple of int, default=None
@@ -295,9 +302,7 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return out
 
     def _check_X(self, X, reset):
-        X = validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], order="C"
-        )
+        X = validate_data(self, X, reset=reset, dtype=v.float_dtype(X), order="C")
         check_non_negative(X, "Deskewer (intensities must be non-negative)")
         return X
 

@@ -260,6 +260,82 @@ def test_float32_in_float32_throughout(small, Estimator, solver_kw):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float32_of_either_byte_order_or_from_pandas_stays_float32(small, Estimator):
+    X, y = small
+    X32 = X.astype(np.float32)
+    native = Estimator(random_state=0, max_iter=5).fit(X32, y)
+    swapped = Estimator(random_state=0, max_iter=5).fit(X32.astype(">f4"), y)
+    for a, b in zip(weights(native), weights(swapped)):
+        assert a.dtype == b.dtype == np.float32
+        assert_array_equal(a, b)
+    assert native.predict_proba(X32.astype(">f4")).dtype == np.float32
+    pd = pytest.importorskip("pandas", reason="pandas (the [test] extra) is missing")
+    frame = pd.DataFrame(X32).astype("Float32")
+    from_pandas = Estimator(random_state=0, max_iter=5).fit(frame, y)
+    for a, b in zip(weights(native), weights(from_pandas)):
+        assert_array_equal(a, b)
+
+
+def _scrambled_csr(X):
+    """X in CSR with each row's indices reversed and its first entry split in two
+    halves (a duplicate): the same matrix, not in canonical format."""
+    csr = sp.csr_matrix(X)
+    rows, indices, data = [], [], []
+    for i in range(csr.shape[0]):
+        cols = csr.indices[csr.indptr[i] : csr.indptr[i + 1]][::-1]
+        values = csr.data[csr.indptr[i] : csr.indptr[i + 1]][::-1]
+        cols, values = (
+            np.r_[cols[:1], cols],
+            np.r_[values[:1] / 2, values[:1] / 2, values[1:]],
+        )
+        rows += [i] * len(cols)
+        indices.append(cols)
+        data.append(values)
+    scrambled = sp.csr_matrix(
+        (
+            np.concatenate(data),
+            np.concatenate(indices),
+            np.r_[0, np.cumsum(np.bincount(rows, minlength=csr.shape[0]))],
+        ),
+        shape=csr.shape,
+    )
+    assert not scrambled.has_canonical_format
+    return scrambled
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("params", [{"batch_size": None}, {"solver": "lbfgs"}])
+@pytest.mark.parametrize("n_features", [6, 64])
+def test_the_layout_of_X_does_not_change_a_bit(small, Estimator, params, n_features):
+    # Full batches, L-BFGS and prediction read X as it is (mini-batches are copied
+    # row by row): F order and unsorted sparse indices changed the order of the
+    # sums, and the last bits of the results (which sums, depends on the shapes).
+    if n_features == 6:
+        X, y = small
+        X, y = np.repeat(X, 30, axis=0), np.repeat(y, 30)
+    else:
+        X, y = load_digits(return_X_y=True)
+        X, y = X[:300] / 16, y[:300]
+    kw = dict(random_state=0, max_iter=10, **params)
+    if Estimator is SigmoidMLPClassifier:
+        kw["hidden_layer_sizes"] = (10,)
+    reference = Estimator(**kw).fit(X, y)
+    f_ordered = Estimator(**kw).fit(np.asfortranarray(X), y)
+    for a, b in zip(weights(reference), weights(f_ordered)):
+        assert_array_equal(a, b)
+    P = reference.predict_proba(X)
+    assert_array_equal(reference.predict_proba(np.asfortranarray(X)), P)
+    sparse = Estimator(**kw).fit(sp.csr_matrix(X), y)
+    scrambled = _scrambled_csr(X)
+    for a, b in zip(weights(sparse), weights(Estimator(**kw).fit(scrambled, y))):
+        assert_array_equal(a, b)
+    assert_array_equal(
+        sparse.predict_proba(scrambled), sparse.predict_proba(sp.csr_matrix(X))
+    )
+    assert not scrambled.has_canonical_format  # the caller's matrix, as given
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_float64_stays_float64(small, Estimator):
     X, y = small
     est = Estimator(random_state=0, max_iter=5).fit(X, y)
@@ -531,6 +607,8 @@ def test_class_weight_with_unknown_label_is_refused(small, Estimator):
     [
         (np.array([0, "a", 2], dtype=object), TypeError, "numbers or all strings"),
         ([0, None, 2], TypeError, "all numbers or all strings"),
+        # numpy makes a list of numbers and strings all strings ("0", "1", "a").
+        ([0, 1, "a"], TypeError, "all strings; got both, 0 and 'a'"),
         ([0.0, np.nan, 2.0], ValueError, "NaN"),
     ],
 )
@@ -541,6 +619,16 @@ def test_partial_fit_refuses_classes_that_are_no_labels(
     est = Estimator()
     with pytest.raises(error, match=message):
         est.partial_fit(X, y, classes=classes)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_labels_mixing_numbers_and_strings_are_refused(small, Estimator):
+    X, y = small
+    labels = [int(label) if label else "zero" for label in y]
+    est = Estimator()
+    with pytest.raises(TypeError, match="y must be all numbers or all strings"):
+        est.fit(X, labels)
     assert not hasattr(est, "classes_")
 
 

@@ -2,6 +2,7 @@
 
 import pickle
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -21,6 +22,9 @@ SHARED_BAD_PARAMS = [
     ("alpha", -1.0, ValueError),
     ("alpha", "big", TypeError),
     ("alpha", float("inf"), ValueError),
+    # A Fraction would make the arithmetic of training object arrays.
+    ("alpha", Fraction(1, 1000), TypeError),
+    ("tol", 10**400, ValueError),  # no float holds it
     ("batch_size", 0, ValueError),
     ("batch_size", 2.5, ValueError),
     ("batch_size", "all", ValueError),
@@ -161,6 +165,14 @@ def bad_data(X, y):
         # A chunk of one class is fine for partial_fit of a fitted model.
         "one_class": ((X, np.zeros_like(y)), {"fit_only": True}, ValueError, "class"),
         "continuous_y": ((X, y + 0.5), {}, ValueError, "Unknown label type"),
+        # Object labels that do not compare with the int classes (a TypeError from
+        # np.searchsorted before).
+        "labels_of_another_type": (
+            (X, np.array(["a", "b", "c"], dtype=object)[y]),
+            {"warm": True},
+            ValueError,
+            r"labels not in classes \[0, 1, 2\]: \['a', 'b', 'c'\]",
+        ),
         "multi_output_y": ((X, np.c_[y, y]), {}, ValueError, "multilabel indicator"),
         "length_mismatch": ((X, y[:-1]), {}, ValueError, "inconsistent"),
         "wrong_n_features": ((X_wide, y), {"warm": True}, ValueError, "features"),
@@ -212,6 +224,18 @@ def test_early_stopping_needs_weight_on_both_sides_of_the_split(data, fitted):
     finally:
         est.set_params(early_stopping=False, random_state=0)
     assert parts == {"training", "validation"}
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_weights_too_small_for_float32_inputs_are_named(data, Estimator):
+    # Positive, but 0 in float32: they were said to be "all zero".
+    X, y = data
+    w = np.full(len(y), 1e-50)
+    with pytest.raises(ValueError, match="too small for float32.*Scale the weights up"):
+        Estimator(max_iter=2).fit(X.astype(np.float32), y, sample_weight=w)
+    Estimator(max_iter=2).fit(X, y, sample_weight=w)  # float64 holds them
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
+        Estimator(max_iter=2).fit(X.astype(np.float32), y, sample_weight=0 * w)
 
 
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
@@ -402,6 +426,39 @@ def test_multilabel_misuse_is_refused_and_keeps_the_model(Estimator, case):
     with pytest.raises(ValueError, match=message):
         call(est, X, Y)
     assert_unchanged(est, before, X, proba)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
+def test_numpy_ints_of_few_bits_are_counted_as_ints(data, Estimator):
+    # max_iter + 1 in int8 went round to -128 (the callbacks' epoch count), and
+    # batch offsets in int8 past 127.
+    X, y = data
+    X = np.repeat(X, 3, axis=0)
+    y = np.repeat(y, 3)
+    for params in (
+        {"solver": "lbfgs", "max_iter": np.int8(127)},
+        {"batch_size": np.int8(100), "max_iter": np.int8(3), "tol": 0.0},
+    ):
+        est = Estimator(random_state=0, **params)
+        reference = Estimator(
+            random_state=0,
+            **{
+                k: v.item() if isinstance(v, np.generic) else v
+                for k, v in params.items()
+            },
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+            reference.fit(X, y)
+        assert est.n_iter_ == reference.n_iter_
+        assert_array_equal(est.predict_proba(X), reference.predict_proba(X))
+
+
+def test_class_weight_too_large_for_a_float_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="class_weight values must be finite"):
+        SigmoidMLPClassifier(class_weight={1: 10**400}).fit(X, y)
 
 
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
