@@ -211,7 +211,8 @@ class OneVsRestLogistic(
         Returns
         -------
         ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-            The score of each class (of the second class for two classes).
+            The score of each class (of the second class for two classes; a
+            multilabel target has a column for each of its labels).
         """
         Z = output_activations(self, X, pre_activation=True)
         return Z[:, 0] if Z.shape[1] == 1 else Z

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MinMaxScaler
 
@@ -40,6 +40,23 @@ def test_joint_training_equals_separate_binary_models(digits, params):
         assert_array_equal(alone.classes_, [False, True])
         assert_allclose(joint.coef_[k], alone.coef_[0], rtol=1e-9, atol=1e-12)
         assert_allclose(joint.intercept_[k], alone.intercept_[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "params", [{"batch_size": 32}, {"solver": "adam", "batch_size": None}]
+)
+def test_a_multilabel_target_trains_one_model_per_label(params):
+    # Each label's model is the binary model of that column alone.
+    X, Y = make_multilabel_classification(300, 10, n_classes=4, random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    kw = dict(max_iter=15, tol=0.0, alpha=0.01, random_state=0, **params)
+    joint = OneVsRestLogistic(**kw).fit(X, Y)
+    assert joint.coef_.shape == (4, 10)
+    for k in range(4):
+        alone = OneVsRestLogistic(**kw).fit(X, Y[:, k])
+        assert_allclose(joint.coef_[k], alone.coef_[0], rtol=1e-9, atol=1e-12)
+        assert_allclose(joint.intercept_[k], alone.intercept_[0], rtol=1e-9)
+        assert_array_equal(joint.predict(X)[:, k], alone.predict(X))
 
 
 def test_lbfgs_matches_scikit_learn_logistic_regression(digits):
