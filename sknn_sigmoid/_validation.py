@@ -283,9 +283,27 @@ def check_targets(y, multilabel=False):
         )
 
 
+def _is_missing(label):
+    # None, NaN, or pandas' NA (checked by name: pandas is not needed here).
+    return (
+        label is None
+        or (isinstance(label, float) and label != label)
+        or type(label).__name__ == "NAType"
+    )
+
+
 def check_label_kinds(labels, name):
-    """Refuse a list or tuple of labels mixing strings and numbers, which numpy
-    would silently turn into strings (1 into "1")."""
+    """Refuse missing labels (None, NaN, pandas' NA) among labels held as objects,
+    which fail deep in the sorting of the labels otherwise, and a list or tuple of
+    labels mixing strings and numbers, which numpy would silently turn into strings
+    (1 into "1")."""
+    held_as_objects = getattr(getattr(labels, "dtype", None), "kind", None) == "O"
+    if isinstance(labels, list | tuple) or held_as_objects:
+        if getattr(labels, "ndim", 1) == 1 and any(map(_is_missing, labels)):
+            raise ValueError(
+                f"{name} contains missing labels (None, NaN or pandas' NA); drop "
+                "those samples or give them a label."
+            )
     if isinstance(labels, list | tuple):
         strings = [label for label in labels if isinstance(label, str)]
         if strings and len(strings) < len(labels):

@@ -606,7 +606,7 @@ def test_class_weight_with_unknown_label_is_refused(small, Estimator):
     "classes, error, message",
     [
         (np.array([0, "a", 2], dtype=object), TypeError, "numbers or all strings"),
-        ([0, None, 2], TypeError, "all numbers or all strings"),
+        ([0, None, 2], ValueError, "classes contains missing labels"),
         # numpy makes a list of numbers and strings all strings ("0", "1", "a").
         ([0, 1, "a"], TypeError, "all strings; got both, 0 and 'a'"),
         ([0.0, np.nan, 2.0], ValueError, "NaN"),
@@ -620,6 +620,28 @@ def test_partial_fit_refuses_classes_that_are_no_labels(
     with pytest.raises(error, match=message):
         est.partial_fit(X, y, classes=classes)
     assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_missing_labels_are_named(small, Estimator):
+    # They failed deep in numpy's or pandas' sorting (as in scikit-learn), with
+    # "'<' not supported between 'NoneType' and 'str'" or "boolean value of NA is
+    # ambiguous".
+    X, y = small
+    names = np.array(["cat", "dog", "emu"], dtype=object)[y]
+    names[4] = None
+    as_float = y.astype(object)
+    as_float[4] = np.nan
+    givens = [names, list(names), as_float]
+    pd = pytest.importorskip("pandas", reason="pandas (the [test] extra) is missing")
+    with_na = pd.Series(np.array(["cat", "dog", "emu"])[y], dtype="string")
+    with_na[4] = pd.NA
+    givens += [with_na, with_na.astype("category")]
+    for labels in givens:
+        est = Estimator()
+        with pytest.raises(ValueError, match="y contains missing labels"):
+            est.fit(X, labels)
+        assert not hasattr(est, "classes_")
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
