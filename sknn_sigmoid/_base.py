@@ -69,6 +69,10 @@ FLAT_START_EPOCHS = 20
 # frequencies' loss has barely moved its outputs: warn. (Below the flat start's
 # lower edge, so that a fit that crept just below it on noise warns too.)
 NOTHING_LEARNED = 0.96
+# ... unless the weights leave nearly nothing to learn: the frequencies' weighted loss
+# at most this fraction of their loss without the weights (class weights of 1000
+# and 1e-4 make it 4e-7).
+NEGLIGIBLE_FLOOR = 1e-3
 
 
 def keep_state_on_error(method):
@@ -106,7 +110,11 @@ def one_hot(y, classes, dtype):
         known = set(classes.tolist())
         unseen = np.array([label not in known for label in y.tolist()])
     if np.any(unseen):
-        labels = sorted(set(y[unseen].tolist()), key=repr)
+        labels = set(y[unseen].tolist())
+        try:
+            labels = sorted(labels)
+        except TypeError:  # labels of several types
+            labels = sorted(labels, key=repr)
         raise ValueError(
             f"y contains labels not in classes {classes.tolist()}: {labels}."
         )
@@ -566,16 +574,18 @@ def _flat_start_message(est, losses, Y, w, ended_by):
     near chance accuracy. A rate far too large ends there too, its saturated units
     keeping the loss finite. (The log-loss is left out: outputs that are right but
     overconfident can put it above that level in a model that has learned.) Nor
-    does a loss of the frequencies no larger than ``tol`` get a warning.
+    do weights that put nearly all the weight on one class: a loss of the
+    frequencies ``NEGLIGIBLE_FLOOR`` times that without the weights, or less.
     """
     if not losses or est._network_loss != "squared_error":
         return None
     floor = frequency_loss(Y, w, est._network_loss)
     best = min(losses)
-    if floor <= est.tol or best < NOTHING_LEARNED * floor:
-        # A floor of at most tol: nearly all the weight is on one class (0 for one
-        # class alone), and the outputs can do better than the frequencies by less
-        # than the loss changes tol says are worth an epoch.
+    if floor <= NEGLIGIBLE_FLOOR * frequency_loss(Y, np.ones_like(w), "squared_error"):
+        # The weights leave nearly nothing to learn (nothing, with all of it on one
+        # class): no answer but the heaviest class's is worth anything.
+        return None
+    if best < NOTHING_LEARNED * floor:
         return None
     advice = _advice_if_the_loss_rose(est, losses)
     starts_at_the_frequencies = getattr(est, "init", None) != "normal"

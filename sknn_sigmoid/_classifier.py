@@ -141,7 +141,8 @@ class SigmoidNetworkMixin:
         It is the unit of the largest pre-activation z[L] (for two classes, the
         second where z[L] > 0), which also decides between units that saturate
         together, whose activations and probabilities are then equal. A multilabel
-        model predicts every label whose unit answers more than 0.5.
+        model predicts every label whose unit has z[L] > 0 (answers more than
+        0.5).
 
         Parameters
         ----------
@@ -151,8 +152,9 @@ class SigmoidNetworkMixin:
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted labels; of a multilabel model, the indicator matrix of the
-            labels whose output unit has a[L] > 0.5 (z[L] > 0).
+            Predicted labels; of a multilabel model, the indicator matrix (dense,
+            whatever the targets were) of the labels whose output unit has z[L] > 0,
+            that is a[L] > 0.5 up to the rounding of a[L] near 0.5.
         """
         Z = output_activations(self, X, pre_activation=True)
         if is_multilabel(self):

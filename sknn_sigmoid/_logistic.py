@@ -101,8 +101,9 @@ class OneVsRestLogistic(
         The class labels.
     coef_ : ndarray of shape (n_models, n_features)
         Row k holds the weights w_k of the model of class k (n_models is 1 for two
-        classes, else n_classes). Drawn as an image, a row shows which inputs vote
-        for the class (positive) and against it (negative).
+        classes, else n_classes; for a multilabel target, the number of labels).
+        Drawn as an image, a row shows which inputs vote for the class (positive)
+        and against it (negative).
     intercept_ : ndarray of shape (n_models,)
         The biases b_k.
     n_iter_ : int

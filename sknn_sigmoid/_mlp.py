@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as v
-from ._base import ACCEPT_SPARSE
+from ._base import ACCEPT_SPARSE, canonical_rows
 from ._callbacks import CallbackSupportMixin
 from ._classifier import SigmoidNetworkMixin
 from ._network import forward, frequency_logits, init_parameters
@@ -177,7 +177,8 @@ class SigmoidMLPClassifier(
     n_layers_ : int
         L + 1, the number of layers counting the input layer.
     n_outputs_ : int
-        n[L]: the number of classes, or 1 for two classes.
+        n[L]: the number of classes, or 1 for two classes (the number of labels
+        for a multilabel target).
     n_iter_ : int
         Epochs (or L-BFGS iterations) run so far.
     t_ : int
@@ -336,9 +337,10 @@ class SigmoidMLPClassifier(
             X,
             accept_sparse=ACCEPT_SPARSE,
             dtype=self.coefs_[0].dtype,
+            order="C",
             reset=False,
         )
-        return forward(X, self.coefs_, self.intercepts_)
+        return forward(canonical_rows(X), self.coefs_, self.intercepts_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()  # ClassifierMixin's come first

@@ -153,8 +153,8 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     """
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
-    if _is_number(sample_weight, numbers.Real):
-        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    if _is_number(sample_weight, numbers.Real):  # cast below, checked as arrays are
+        sample_weight = np.full(n_samples, sample_weight)
     w = np.asarray(sample_weight)
     if w.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must be numeric; got dtype {w.dtype}.")
@@ -273,8 +273,8 @@ def check_targets(y, multilabel=False):
         if kind != "multilabel-indicator" or not np.isin(values, (0, 1)).all():
             raise ValueError(
                 "A two-dimensional y must be a multilabel indicator matrix, one "
-                f"column of 0s and 1s per label; got {kind} with values "
-                f"{values[:5].tolist()}."
+                f"column of 0s and 1s per label; got one with the values "
+                f"{values[:5].tolist()}{' ...' if len(values) > 5 else ''}."
             )
     elif kind not in ("binary", "multiclass"):
         raise ValueError(

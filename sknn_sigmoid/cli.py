@@ -730,7 +730,7 @@ def _predict(model, path, data):
     if np.ndim(y_pred) != 1:
         raise CommandError(
             f"the model {path} was trained on a multilabel indicator matrix; the "
-            "command line evaluates models of class labels."
+            "command line works with models of class labels."
         )
     classes = getattr(model, "classes_", None)
     labels = np.unique(data.y_test).tolist()

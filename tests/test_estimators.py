@@ -209,6 +209,8 @@ def test_partial_fit_needs_classes_first_and_rejects_unseen_labels(small, Estima
         est.partial_fit(X, y, classes=[0, 1, 2, 3])
     with pytest.raises(ValueError, match=r"labels not in classes.*\[7\]"):
         est.partial_fit(X, np.where(y == 0, 7, y))
+    with pytest.raises(ValueError, match=r"labels not in classes.*: \[3, 9, 10\]\."):
+        est.partial_fit(X, np.array([10, 3, 9])[y])  # named in order
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -325,6 +327,9 @@ def test_the_layout_of_X_does_not_change_a_bit(small, Estimator, params, n_featu
         assert_array_equal(a, b)
     P = reference.predict_proba(X)
     assert_array_equal(reference.predict_proba(np.asfortranarray(X)), P)
+    if Estimator is SigmoidMLPClassifier:
+        for a, b in zip(reference.forward(X), reference.forward(np.asfortranarray(X))):
+            assert_array_equal(a, b)
     sparse = Estimator(**kw).fit(sp.csr_matrix(X), y)
     scrambled = _scrambled_csr(X)
     for a, b in zip(weights(sparse), weights(Estimator(**kw).fit(scrambled, y))):
@@ -332,6 +337,10 @@ def test_the_layout_of_X_does_not_change_a_bit(small, Estimator, params, n_featu
     assert_array_equal(
         sparse.predict_proba(scrambled), sparse.predict_proba(sp.csr_matrix(X))
     )
+    if Estimator is SigmoidMLPClassifier:
+        canonical, given = sparse.forward(sp.csr_matrix(X)), sparse.forward(scrambled)
+        for a, b in zip(canonical[1:], given[1:]):
+            assert_array_equal(a, b)
     assert not scrambled.has_canonical_format  # the caller's matrix, as given
 
 

@@ -383,6 +383,21 @@ def test_one_class_weighing_nearly_everything_is_not_said_to_have_learned_nothin
     assert not [w for w in caught if BARELY_MOVED in str(w.message)]
 
 
+def test_a_tol_above_the_frequencies_loss_still_gets_the_warning():
+    # 90% of one class: the frequencies' loss is 0.047; tol=0.05 stops training on
+    # the flat start, predicting the majority class for every sample. The warning
+    # (whose advice includes "lower tol") must come all the same.
+    X, y = make_classification(2000, 20, n_informative=5, weights=[0.9], random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier(
+        tol=0.05, solver="sgd", learning_rate_init=0.1, batch_size=None, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
+        est.fit(X, y)
+    assert np.all(est.predict(X) == 0)
+    assert "lower tol" in str(caught[0].message)
+
+
 def test_lbfgs_that_learned_nothing_is_told_what_lbfgs_can_change():
     X = np.ones((200, 5))
     y = np.random.RandomState(0).randint(0, 3, 200)

@@ -234,6 +234,8 @@ def test_weights_too_small_for_float32_inputs_are_named(data, Estimator):
     with pytest.raises(ValueError, match="too small for float32.*Scale the weights up"):
         Estimator(max_iter=2).fit(X.astype(np.float32), y, sample_weight=w)
     Estimator(max_iter=2).fit(X, y, sample_weight=w)  # float64 holds them
+    with pytest.raises(ValueError, match="too small for float32"):
+        Estimator(max_iter=2).fit(X.astype(np.float32), y, sample_weight=1e-50)
     with pytest.raises(ValueError, match="sample_weight is all zero"):
         Estimator(max_iter=2).fit(X.astype(np.float32), y, sample_weight=0 * w)
 
