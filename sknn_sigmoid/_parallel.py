@@ -69,6 +69,9 @@ _limit_lock = threading.Lock()
 _open_contexts = 0
 _limiter = None
 _threads_before = None
+# Counts the forks into this process: a context opened before the fork that made it
+# (by the thread that forked, which goes on in the child) is not among the child's.
+_generation = 0
 
 
 def blas_controller():
@@ -122,15 +125,19 @@ def _open_first_context():
     _release_openblas_control()
 
 
-def _close_context():
+def _close_context(generation):
     """One RowWorkers context fewer; the last one puts the BLAS limits back.
 
     Unless someone else has changed them in the meantime (a caller's own
     ``threadpool_limits`` block that ended while a fit ran, say): theirs are kept,
-    rather than the value seen when the first context opened.
+    rather than the value seen when the first context opened. A context opened
+    before a fork closes in the child as nothing: the fork already put the child's
+    limits back.
     """
     global _open_contexts, _limiter
     with _limit_lock:
+        if generation != _generation:
+            return
         _open_contexts -= 1
         if _open_contexts == 0:
             limiter, _limiter = _limiter, None
@@ -144,8 +151,9 @@ def _after_fork_in_child():
     """A process forked while contexts were open starts with none of them: the
     threads that would close them are not in it. Its limits go back as the last
     context's closing would put them."""
-    global _limit_lock, _open_contexts, _limiter, _threads_before
+    global _limit_lock, _open_contexts, _limiter, _threads_before, _generation
     _limit_lock = threading.Lock()  # it may have been held at the fork
+    _generation += 1
     limiter, _limiter = _limiter, None
     if _open_contexts and limiter is not None:
         _release_openblas_control()
@@ -180,11 +188,12 @@ class RowWorkers:
             if _open_contexts == 0:
                 _open_first_context()
             _open_contexts += 1
+            self._generation = _generation
         try:
             if self.n_threads > 1:
                 self._pool = ThreadPoolExecutor(self.n_threads)
         except BaseException:
-            _close_context()
+            _close_context(self._generation)
             raise
         return self
 
@@ -194,7 +203,7 @@ class RowWorkers:
             if pool is not None:
                 pool.shutdown()
         finally:  # even if interrupted while the threads finish
-            _close_context()
+            _close_context(self._generation)
 
     def map(self, function, items):
         """``[function(item) for item in items]``, the items spread over the threads.

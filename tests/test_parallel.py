@@ -337,6 +337,24 @@ def test_a_process_forked_during_a_fit_starts_with_no_open_workers():
     assert child == (0, before, before)
 
 
+def test_a_fit_that_goes_on_in_a_forked_child_closes_nothing_of_the_child():
+    # The thread that forked (from a callback, say) goes on with its fit in the
+    # child and closes its context there: the child's count of open contexts went
+    # to -1 and its next fit failed with a TypeError.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply(_close_a_context_opened_before_the_fork) == (0, 0.0)
+
+
+def _close_a_context_opened_before_the_fork():
+    with RowWorkers():
+        _parallel._after_fork_in_child()  # as a fork taken now would run it
+    open_after = _parallel._open_contexts
+    X, y = load_digits(return_X_y=True)
+    OneVsRestLogistic(max_iter=2).fit(X / 16, y)  # a fit of the child's own
+    return open_after, float(_parallel._open_contexts)
+
+
 def _state_in_child():
     open_at_start, at_start = _parallel._open_contexts, blas_threads()
     X, y = load_digits(return_X_y=True)
