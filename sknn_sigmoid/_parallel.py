@@ -201,7 +201,8 @@ class RowWorkers:
         pool, self._pool = self._pool, None
         try:
             if pool is not None:
-                pool.shutdown()
+                # After an error or Ctrl-C, the parts not started are not run.
+                pool.shutdown(cancel_futures=True)
         finally:  # even if interrupted while the threads finish
             _close_context(self._generation)
 

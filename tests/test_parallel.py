@@ -2,6 +2,7 @@
 
 import multiprocessing
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_workers_that_fail_to_start_or_to_close_put_the_limit_back(monkeypatch):
         def __init__(self, n_threads):
             pass
 
-        def shutdown(self):
+        def shutdown(self, cancel_futures=False):
             raise KeyboardInterrupt  # Ctrl-C while the threads finish
 
     with threadpool_limits(2, user_api="blas"):
@@ -322,6 +323,24 @@ def test_map_finishes_on_the_calling_thread_when_no_new_thread_can_start():
             calls.clear()
             assert workers.map(square, items) == [i * i for i in items]
             assert calls == [threading.current_thread()] * len(items)
+
+
+def test_an_error_in_one_part_stops_the_parts_not_started():
+    # A NaN in the first chunk of a large prediction (or Ctrl-C) raised only once
+    # every other chunk had been computed.
+    computed = []
+
+    def part(i):
+        if i == 0:
+            raise ValueError("bad chunk")
+        time.sleep(0.01)
+        computed.append(i)
+        return i
+
+    with pytest.raises(ValueError, match="bad chunk"):
+        with RowWorkers(n_threads=2) as workers:
+            workers.map(part, range(100))
+    assert len(computed) < 10
 
 
 def test_a_process_forked_during_a_fit_starts_with_no_open_workers():
