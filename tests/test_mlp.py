@@ -131,18 +131,24 @@ def test_fitted_attributes_follow_mlpclassifier(data):
     assert est.validation_scores_ is None and est.best_validation_score_ is None
 
 
-def test_early_stopping_keeps_the_best_epoch(monkeypatch):
-    X, y = load_digits(return_X_y=True)
-    X = MinMaxScaler().fit_transform(X)
-    held_out = []
+@pytest.fixture
+def held_out(monkeypatch):
+    """The held-out parts (Validation) that fits draw for early stopping."""
+    parts = []
     split = _base._split_validation
 
     def recording_split(*args):
         train_rows, validation = split(*args)
-        held_out.append(validation)
+        parts.append(validation)
         return train_rows, validation
 
     monkeypatch.setattr(_base, "_split_validation", recording_split)
+    return parts
+
+
+def test_early_stopping_keeps_the_best_epoch(held_out):
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
     est = SigmoidMLPClassifier(
         hidden_layer_sizes=(20,),
         early_stopping=True,
@@ -664,18 +670,9 @@ def test_held_out_accuracy_of_a_multilabel_target_needs_every_label_right():
             assert accuracy == pytest.approx(expected)
 
 
-def test_early_stopping_on_a_multilabel_target_scores_its_predictions(monkeypatch):
+def test_early_stopping_on_a_multilabel_target_scores_its_predictions(held_out):
     X, Y = make_multilabel_classification(400, 10, n_classes=4, random_state=0)
     X = MinMaxScaler().fit_transform(X)
-    held_out = []
-    split = _base._split_validation
-
-    def recording_split(*args):
-        train_rows, validation = split(*args)
-        held_out.append(validation)
-        return train_rows, validation
-
-    monkeypatch.setattr(_base, "_split_validation", recording_split)
     est = SigmoidMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
     est.fit(X, Y)
     # The weights kept score the best validation score on the held-out samples,
