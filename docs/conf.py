@@ -7,7 +7,10 @@ Build from the repository root with::
 The extra ``pip install ".[docs]"`` installs what the build needs. It runs offline:
 intersphinx reads the inventories in ``docs/_inventories/`` (written by
 ``docs/make_inventories.py``) instead of downloading them, and the gallery examples
-train on scikit-learn's bundled digits.
+train on scikit-learn's bundled digits. The built site reads offline too: MathJax
+comes with sphinx-mathjax-offline and is copied into ``_static/mathjax/``, and the
+theme's fonts and scripts are in ``_static/``. ``.ci/check_docs.py`` opens the
+built pages in headless Chromium, with no network, to check it.
 """
 
 import os
@@ -30,6 +33,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # Bundles MathJax 3 and copies it into _static/mathjax/, so that the formulas
+    # render in a copy of the site read with no network (a folder opened from disk).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
