@@ -430,6 +430,8 @@ def test_module_imports_without_matplotlib():
     assert "WeightImagesDisplay" in result.stdout
 
 
+# A short fit, for its weights: it has not converged, and says so.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("whiten", [False, True])
 def test_weight_images_through_pca_are_drawn_over_the_pixels(whiten):
     # A unit reading 16 PCA components through w reads the 64 pixels through
@@ -455,6 +457,8 @@ def test_weight_images_through_pca_are_drawn_over_the_pixels(whiten):
     assert disp.images_[0].get_array().shape == (8, 8)
 
 
+# A short fit, for its weights: it has not converged, and says so.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_weight_images_accept_a_deskewer_in_front():
     # Deskewer keeps the pixel grid, so the display takes it as a step that keeps
     # the pixels: a unit's picture is its weights on the deskewed, scaled pixels,
@@ -479,6 +483,8 @@ def test_weight_images_accept_a_deskewer_in_front():
     assert_allclose(offset, np.broadcast_to(offset[0], offset.shape), atol=1e-9)
 
 
+# A short fit, for its weights: it has not converged, and says so.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_weight_images_refuse_a_non_linear_step_that_changes_the_inputs():
     X, y = load_digits(return_X_y=True)
     from sklearn.preprocessing import PolynomialFeatures

@@ -24,6 +24,10 @@ from sknn_sigmoid._parallel import (
 )
 from sknn_sigmoid._training import BatchGradients, output_activations, parameter_parts
 
+# The fits here run a few epochs, to test threads and processes, not convergence:
+# their ConvergenceWarnings are expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def test_batch_parts_depend_on_sizes_only():
     assert batch_parts(10) == [slice(0, 10)]

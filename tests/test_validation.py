@@ -18,6 +18,10 @@ from sklearn.utils import check_array
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
 from sknn_sigmoid._parallel import PREDICT_CHUNK_ROWS
 
+# The fits here run a few epochs to test what input they take and refuse, not how
+# far they converge: their ConvergenceWarnings are expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 SHARED_BAD_PARAMS = [
     ("alpha", -1.0, ValueError),
     ("alpha", "big", TypeError),
