@@ -34,7 +34,13 @@ ESTIMATORS = [
     # 1e-7 over 20 (and 2e-6 at the end: test_mlp.py tests that).
     SigmoidMLPClassifier(solver="lbfgs", max_iter=20),
     OneVsRestLogistic(),
-    OneVsRestLogistic(batch_size=8, max_iter=50),
+    # Mini-batches of 8 on check_class_weight_classifiers' unscaled blobs (|x| up to
+    # 60, class weights 1000 and 1e-4): at the default rate of 0.1 the steps swing
+    # the model, and the share of test points put in class 0 ranged from 62% to 100%
+    # over random_state 0-29 (13 of 30 below the check's 87% with three classes), so
+    # the verdict hung on the seed and on the BLAS kernel's last bits. At 0.001 it
+    # was 100% for every one of the 30 seeds, with two and three classes.
+    OneVsRestLogistic(batch_size=8, learning_rate_init=0.001, max_iter=50),
     OneVsRestLogistic(batch_size=None, learning_rate_init=0.5, max_iter=200),
     OneVsRestLogistic(solver="lbfgs"),
     Deskewer(),
@@ -87,6 +93,10 @@ def _cases():
                 yield case
 
 
+# The checks train on small random data with budgets of their own (max_iter=5, say)
+# and look at what comes out, not at convergence: as in scikit-learn's own
+# test_common, the ConvergenceWarnings they provoke are not theirs to assert.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("estimator, check", list(_cases()), ids=_id)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
