@@ -26,6 +26,7 @@ from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import EpochCallbacks
+from ._epochs import Checkpoint, EpochReport
 from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
 from ._parallel import RowWorkers
@@ -197,18 +198,16 @@ def make_optimizer(est, params):
     )
 
 
-def fit_network(
-    est, X, y, sample_weight, *, incremental, classes=None, validation=None
-):
+def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     """Fit or continue to fit ``est``: the body of ``fit`` and ``partial_fit``.
 
     ``incremental`` is True for ``partial_fit``: one epoch, continuing from the fitted
     state. ``fit`` continues only with ``warm_start=True``.
 
-    ``validation``, a pair ``(X_val, y_val)``, is for ``partial_fit`` only: the epoch
-    is scored on it, and the stopping rule (with the learning-rate schedule it
-    drives) watches that score, as in ``fit`` with ``early_stopping``.
-    ``est._progress.stopped`` then says whether the rule has ended training.
+    A ``KeyboardInterrupt`` (Ctrl-C) during training ends it: the model of the last
+    completed epoch (with early stopping, the best so far) is stored and a
+    UserWarning says so; one before any epoch of this call completed passes on (and
+    the estimator stays as it was).
     """
     validate_params(est, est._parameter_constraints)
     fitted = hasattr(est, "classes_")
@@ -251,8 +250,6 @@ def fit_network(
         if not np.any(w > 0):
             raise ValueError("The class and sample weights are all zero.")
     check_total_weight(w)
-    if validation is not None:
-        validation = _validation_set(est, *validation, classes_, X.dtype, multilabel)
     rng = check_random_state(est.random_state)
 
     # Whether this call holds out a validation set: the validation attributes
@@ -272,6 +269,7 @@ def fit_network(
         coefs, intercepts = est._initial_parameters(layer_sizes, rng, X.dtype, Y, w)
         progress = Progress()
 
+    first_epoch = progress.n_iter
     callbacks = EpochCallbacks(
         est,
         X,
@@ -286,60 +284,71 @@ def fit_network(
             early_stopping=validates,
             multilabel=multilabel,
         ),
+        report=_epoch_report(est, first_epoch, incremental),
     )
-    with RowWorkers() as workers:
-        if est.solver == "lbfgs":
-            coefs, intercepts = _run_lbfgs(
-                est, coefs, intercepts, progress, X, Y, w, workers, callbacks
-            )
-            optimizer = None
-        else:
-            optimizer = _optimizer_to_continue(est, incremental and warm)
-            if optimizer is None:
-                optimizer = make_optimizer(est, coefs + intercepts)
-            _run_gradient_descent(
-                est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, workers, callbacks, validation, multilabel,
-            )  # fmt: skip
+    optimizer, checkpoint = None, Checkpoint()
+    try:
+        with RowWorkers() as workers:
+            if est.solver == "lbfgs":
+                coefs, intercepts = _run_lbfgs(
+                    est, coefs, intercepts, progress, X, Y, w, workers, callbacks,
+                    checkpoint,
+                )  # fmt: skip
+            else:
+                optimizer = _optimizer_to_continue(est, incremental and warm)
+                if optimizer is None:
+                    optimizer = make_optimizer(est, coefs + intercepts)
+                _run_gradient_descent(
+                    est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
+                    incremental, workers, callbacks, checkpoint, multilabel,
+                )  # fmt: skip
+    except KeyboardInterrupt:
+        # Leaving RowWorkers waited for its threads: none writes the parameters now.
+        callbacks.abandon_epoch()
+        if checkpoint.epochs_after(first_epoch) == 0:
+            raise  # nothing trained: nothing to keep
+        coefs, intercepts, progress = _keep_checkpoint(
+            est, checkpoint, optimizer, first_epoch, validates
+        )
     _store(est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel)
     callbacks.fit_ends()
     return est
 
 
-@keep_state_on_error
-def partial_fit_scored(est, X, y, classes, X_val, y_val):
-    """One epoch of ``partial_fit`` whose stopping rule watches the accuracy on
-    ``X_val, y_val``, as ``fit`` with ``early_stopping`` does on its held-out part.
+def _epoch_report(est, first_epoch, incremental):
+    """What ``verbose`` prints after each epoch (None if not verbose)."""
+    if not est.verbose:
+        return None
+    unit = "iteration" if est.solver == "lbfgs" else "epoch"
+    return EpochReport(first_epoch, None if incremental else est.max_iter, unit)
 
-    For training epoch by epoch with a validation set of one's own (the command
-    line's ``train``): ``est._progress.validation_scores[-1]`` is the epoch's score
-    and ``est._progress.stopped`` whether the rule has ended training (with
-    ``learning_rate="adaptive"``, once the rate has fallen to 1e-6). A failed call
-    leaves ``est`` as it was.
+
+def _keep_checkpoint(est, checkpoint, optimizer, first_epoch, validates):
+    """After Ctrl-C: the model of the last completed epoch (with early stopping,
+    the best so far), its progress, and a UserWarning saying so.
+
+    A UserWarning, as scikit-learn's ``MLPClassifier``: the fit did not run to its
+    end, but neither did it fail to converge (a filter that silences
+    ConvergenceWarning, common in grid searches, leaves it to be seen).
     """
-    return fit_network(
-        est, X, y, None, incremental=True, classes=classes, validation=(X_val, y_val)
+    params, optimizer_state, progress = checkpoint.restore()
+    L = len(params) // 2
+    coefs, intercepts = params[:L], params[L:]
+    if optimizer is not None:
+        optimizer.restore(optimizer_state)
+    done = progress.n_iter - first_epoch
+    kept = done
+    if validates and progress.best_params is not None:
+        coefs, intercepts = progress.best_params[:L], progress.best_params[L:]
+        scores = progress.validation_scores[-done:]
+        kept = scores.index(max(scores)) + 1
+    unit = "iteration" if optimizer is None else "epoch"
+    warn(
+        f"{type(est).__name__}: training interrupted after {done} {unit}s; keeping "
+        f"the model of {unit} {kept}.",
+        UserWarning,
     )
-
-
-def _validation_set(est, X_val, y_val, classes, dtype, multilabel):
-    X_val = validate_data(
-        est, X_val, accept_sparse=ACCEPT_SPARSE, dtype=dtype, order="C", reset=False
-    )
-    X_val = canonical_rows(X_val)
-    y_val = y_val.toarray() if sp.issparse(y_val) else np.asarray(y_val)
-    n = X_val.shape[0]
-    expected = (n, len(classes)) if multilabel else (n,)
-    if y_val.shape != expected:
-        each = "one row of labels" if multilabel else "one"
-        raise ValueError(
-            f"The validation labels have shape {y_val.shape}; expected {expected}, "
-            f"{each} per validation sample."
-        )
-    if multilabel:
-        check_targets(y_val, multilabel)
-    Y_val = encode_targets(y_val, classes, dtype, multilabel)
-    return Validation(X_val, Y_val, np.ones(n, dtype), multilabel)
+    return coefs, intercepts, progress
 
 
 def _validates(est, incremental):
@@ -419,16 +428,12 @@ def _copy_network(est, layer_sizes, incremental):
 
 def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
-    callbacks, validation=None, multilabel=False,
+    callbacks, checkpoint, multilabel=False,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
-    out of epochs before its stopping rule ended it.
-
-    ``validation`` (``partial_fit`` only) is a held-out set given by the caller;
-    ``fit`` with ``early_stopping`` splits its own.
-    """
+    out of epochs before its stopping rule ended it."""
     n_samples = X.shape[0]
-    train_rows = None
+    train_rows, validation = None, None
     if _validates(est, incremental):
         train_rows, validation = _split_validation(est, X, Y, w, rng, multilabel)
     n_train = n_samples if train_rows is None else len(train_rows)
@@ -453,17 +458,16 @@ def _run_gradient_descent(
         shuffle=est.shuffle and batch_size < n_train,
         train_rows=train_rows,
         validation=validation,
-        verbose=est.verbose,
         workers=workers,
         callbacks=callbacks,
+        checkpoint=checkpoint,
     )
     converged = stopped_by is not None
     progress.stopped = converged
     if stopped_by == "stalled" and not incremental:
         losses = progress.loss_curve[first_epoch:]
         _warn_if_nothing_learned(est, losses, Y, w, ended_by="rule")
-    # partial_fit goes on from its last epoch; its caller keeps the best one.
-    if validation is not None and progress.best_params is not None and not incremental:
+    if validation is not None and progress.best_params is not None:
         L = len(coefs)
         coefs[:], intercepts[:] = progress.best_params[:L], progress.best_params[L:]
     if not converged and not incremental:
@@ -558,8 +562,8 @@ def _warn_if_nothing_learned(est, losses, Y, w, ended_by):
     frequencies (see :func:`_flat_start_message`)."""
     stuck = _flat_start_message(est, losses, Y, w, ended_by)
     if stuck is not None:
-        what = "L-BFGS-B" if ended_by == "lbfgs" else "training"
-        warn(f"{type(est).__name__}: {what} stopped {stuck}", ConvergenceWarning)
+        what = "L-BFGS-B stopped" if ended_by == "lbfgs" else "training ended"
+        warn(f"{type(est).__name__}: {what} {stuck}", ConvergenceWarning)
 
 
 def _flat_start_message(est, losses, Y, w, ended_by):
@@ -631,7 +635,9 @@ def lbfgs_gradient_tolerance(est):
     return est.tol if est._network_loss == "log_loss" else 0.0
 
 
-def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
+def _run_lbfgs(
+    est, coefs, intercepts, progress, X, Y, w, workers, callbacks, checkpoint
+):
     """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
     n_iter_before = progress.n_iter
     first_iteration = len(progress.loss_curve)
@@ -650,7 +656,7 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         workers=workers,
         progress=progress,
         callbacks=callbacks,
-        verbose=est.verbose,
+        checkpoint=checkpoint,
     )
     if status == 0:  # met its tolerance (99: a callback stopped it)
         losses = progress.loss_curve[first_iteration:]

@@ -36,10 +36,17 @@ class EpochCallbacks:
         ``fitted_attributes(coefs, intercepts, progress)`` returns the fitted
         attributes of the model as it is, to build the ``fitted_estimator`` that
         callbacks may ask for.
+    report : callable, default=None
+        ``report(progress)`` is called at the end of every epoch (``verbose``'s
+        line, :class:`~sknn_sigmoid._epochs.EpochReport`), with or without
+        scikit-learn's callbacks.
     """
 
-    def __init__(self, estimator, X, y, sample_weight, max_epochs, fitted_attributes):
+    def __init__(
+        self, estimator, X, y, sample_weight, max_epochs, fitted_attributes, report=None
+    ):
         self.estimator = estimator
+        self.report = report
         self.data = {"X": X, "y": y, "metadata": {"sample_weight": sample_weight}}
         self.fitted_attributes = fitted_attributes
         self.context = None
@@ -56,6 +63,8 @@ class EpochCallbacks:
 
     def epoch_ends(self, coefs, intercepts, progress):
         """Close the epoch's sub-task; True if a callback asks to stop."""
+        if self.report is not None:
+            self.report(progress)
         if self._epoch is None:
             return False
         epoch, self._epoch = self._epoch, None

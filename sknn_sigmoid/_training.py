@@ -423,9 +423,9 @@ def train_stochastic(
     shuffle=True,
     train_rows=None,
     validation=None,
-    verbose=False,
     workers,
     callbacks=None,
+    checkpoint=None,
 ):
     """Run up to ``n_epochs`` epochs of gradient descent, updating parameters in place.
 
@@ -451,12 +451,13 @@ def train_stochastic(
         Rows of ``X`` to train on (all if None).
     validation : Validation, default=None
         Held-out data scored after each epoch.
-    verbose : bool, default=False
-        Print the loss of each epoch.
     workers : RowWorkers
         The threads that compute the parts of a batch.
     callbacks : EpochCallbacks, default=None
         Told when each epoch begins and ends; may ask to stop.
+    checkpoint : Checkpoint, default=None
+        Given the parameters, optimizer state and progress before each epoch: what
+        to go back to if the epoch is interrupted (Ctrl-C).
 
     Returns
     -------
@@ -473,6 +474,8 @@ def train_stochastic(
     params = coefs + intercepts
     for _ in range(n_epochs):
         before = [p.copy() for p in params], optimizer.snapshot()
+        if checkpoint is not None:
+            checkpoint.keep(*before, progress)
         if callbacks is not None:
             callbacks.epoch_begins()
         order = train_rows
@@ -504,8 +507,6 @@ def train_stochastic(
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
             progress.validation_epochs.append(progress.n_iter)
-        if verbose:
-            _report(progress, epoch_loss, score)
         # The rule records the epoch's figures (and the best epoch's weights) before
         # the callbacks see the model, which they may stop at this epoch.
         stalled = stopping is not None and stopping.update(
@@ -515,7 +516,7 @@ def train_stochastic(
             return "callback"
         optimizer.iteration_ends(progress.t)
         if stalled:
-            if optimizer.trigger_stopping(verbose):
+            if optimizer.trigger_stopping():
                 return "stalled"
             progress.no_improvement_count = 0
     return None
@@ -536,14 +537,15 @@ def train_lbfgs(
     workers,
     progress,
     callbacks=None,
-    verbose=False,
+    checkpoint=None,
 ):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
     The computation stays in the dtype of ``coefs``; only the flat parameter vector
-    that scipy sees is float64. ``progress`` is updated after every iteration (and
-    its loss printed if ``verbose``), and ``callbacks`` are told of each (one task
-    per iteration).
+    that scipy sees is float64. ``progress`` is updated after every iteration, the
+    iterate and the progress given to ``checkpoint`` (what to keep if a later
+    iteration is interrupted: scipy passes a ``KeyboardInterrupt`` on), and
+    ``callbacks`` are told of each (one task per iteration).
 
     Returns
     -------
@@ -574,10 +576,10 @@ def train_lbfgs(
         progress.t += n
         progress.loss_curve.append(float(intermediate_result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
-        if verbose:
-            _report(progress, progress.loss_curve[-1], None)
+        params = unpack(intermediate_result.x, shapes, dtype)
+        if checkpoint is not None:
+            checkpoint.keep(params, None, progress)
         if callbacks is not None:
-            params = unpack(intermediate_result.x, shapes, dtype)
             if callbacks.epoch_ends(params[:L], params[L:], progress):
                 raise StopIteration
             callbacks.epoch_begins()  # the next iteration, which scipy may not run
@@ -636,10 +638,3 @@ def _diverged(n_iter, optimizer):
         message + " The weights and optimizer state of the last finite epoch are kept.",
         ConvergenceWarning,
     )
-
-
-def _report(progress, loss, score):
-    line = f"Iteration {progress.n_iter}, loss = {loss:.8f}"
-    if score is not None:
-        line += f", validation score = {score:.6f}"
-    print(line)

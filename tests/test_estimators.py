@@ -3,6 +3,7 @@ continued training, dtypes, sparse input, parameter checks and failed calls."""
 
 import copy
 import pickle
+import re
 import warnings
 
 import joblib
@@ -451,13 +452,18 @@ def test_a_loss_that_rose_asks_for_a_smaller_learning_rate(small, Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_verbose_prints_the_loss(small, Estimator, capsys):
     X, y = small
-    Estimator(max_iter=3, verbose=True, random_state=0).fit(X, y)
+    est = Estimator(max_iter=3, verbose=True, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(",")[0] for line in lines] == [
-        "Iteration 1",
-        "Iteration 2",
-        "Iteration 3",
+    assert [line.split(":")[0] for line in lines] == [
+        "epoch 1/3",
+        "epoch 2/3",
+        "epoch 3/3",
     ]
+    for line, loss in zip(lines, est.loss_curve_):
+        assert re.fullmatch(
+            r"epoch \d/3: loss (\d\.\d{8}), elapsed \d+\.\ds, left at most \S+", line
+        )
+        assert float(line.split()[3][:-1]) == pytest.approx(loss, abs=5e-9)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -507,12 +513,12 @@ def test_verbose_prints_every_lbfgs_iteration(small, Estimator, capsys):
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(",")[0] for line in lines] == [
-        "Iteration 1",
-        "Iteration 2",
-        "Iteration 3",
+    assert [line.split(":")[0] for line in lines] == [
+        "iteration 1/3",
+        "iteration 2/3",
+        "iteration 3/3",
     ]
-    assert float(lines[-1].split("= ")[1]) == pytest.approx(est.loss_, rel=1e-7)
+    assert float(lines[-1].split()[3][:-1]) == pytest.approx(est.loss_, abs=5e-9)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -17,7 +17,6 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 
 from sknn_sigmoid import SigmoidMLPClassifier, _base
-from sknn_sigmoid._base import partial_fit_scored
 from sknn_sigmoid._network import (
     frequency_logits,
     frequency_loss,
@@ -681,38 +680,6 @@ def test_early_stopping_on_a_multilabel_target_scores_its_predictions(held_out):
     assert validation.multilabel
     score = est.score(validation.X, validation.Y.astype(int))
     assert score == est.best_validation_score_ == max(est.validation_scores_)
-
-
-def test_partial_fit_scored_stops_on_the_validation_accuracy():
-    # The command line's epoch-by-epoch training with a validation set of its own:
-    # the stopping rule of fit(early_stopping=True), one partial_fit at a time.
-    X, y = load_digits(return_X_y=True)
-    X = MinMaxScaler().fit_transform(X)
-    X_train, y_train, X_val, y_val = X[:1500], y[:1500], X[1500:], y[1500:]
-    est = SigmoidMLPClassifier(
-        hidden_layer_sizes=(10,), learning_rate="constant", tol=2.0,
-        n_iter_no_change=1, random_state=0,
-    )  # fmt: skip
-    classes = np.unique(y)
-    stopped = []
-    for _ in range(4):
-        partial_fit_scored(est, X_train, y_train, classes, X_val, y_val)
-        stopped.append(est._progress.stopped)
-    # Only the first epoch improves by 2; the rule ends training after the second
-    # epoch without improvement, the third (and a constant rate does not restart).
-    assert stopped == [False, False, True, True]
-    assert len(est._progress.validation_scores) == 4
-    assert est._progress.validation_scores[-1] == est.score(X_val, y_val)
-    assert est.n_iter_ == 4 and est.validation_scores_ is None
-    # A bad validation set fails the call and leaves the model as it was.
-    coefs = [W.copy() for W in est.coefs_]
-    with pytest.raises(ValueError, match="labels not in classes"):
-        partial_fit_scored(est, X_train, y_train, classes, X_val, y_val + 100)
-    with pytest.raises(ValueError, match="one per validation sample"):
-        partial_fit_scored(est, X_train, y_train, classes, X_val, y_val[:-1])
-    assert est.n_iter_ == 4 and len(est._progress.validation_scores) == 4
-    for a, b in zip(coefs, est.coefs_):
-        assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(
