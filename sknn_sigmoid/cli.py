@@ -31,33 +31,33 @@ the first N test images, for quick runs.
 
 Training
 --------
-With the solvers "sgd"/"gd" (gradient descent, the same method under each
-estimator's name) and "adam", ``train`` holds out ``--validation-fraction`` of the
-training data (stratified; 0.1 by default, 0 for none), then runs epochs of
-``partial_fit``; after each it prints the epoch, the training loss, the validation
-accuracy, the elapsed time and an estimate of the time left to stderr (``--quiet``
-silences it). Training follows the estimator's own rule, as ``fit`` does: more than
-``--n-iter-no-change`` epochs in a row without an improvement of ``--tol`` in the
-training loss divide the "adaptive" learning rate by 5, and end training once it is
-down to 1e-6 (at once with the other schedules), and the model of the last epoch is
-kept. With ``--early-stopping``, as with ``early_stopping=True``, the rule watches
-the validation accuracy instead, and the model of its best epoch is kept.
-``--max-iter`` epochs end training too, and so does an epoch that diverges (the
-estimator warns and undoes it). Ctrl-C stops training after the last completed
-epoch and keeps that model. The solver "lbfgs" trains with one call to ``fit`` on
-all the training data, without per-epoch progress; Ctrl-C then saves nothing.
+``train`` builds the pipeline and calls its ``fit``: the estimator trains exactly
+as it does anywhere else, and with ``verbose=True`` its lines (the epoch, the training
+loss, the validation accuracy with ``--early-stopping``, the elapsed time and an
+estimate of the time left) go to stderr (``--quiet`` silences them). Training stops
+by the estimator's own rule (``--n-iter-no-change``, ``--tol``), after
+``--max-iter`` epochs, or when an epoch diverges. ``--early-stopping`` sets
+``early_stopping=True`` with ``validation_fraction`` from ``--validation-fraction``
+(0.1 by default): the rule then watches the accuracy on that held-out part, and the
+model of its best epoch is kept. Ctrl-C ends ``fit``, which keeps the model of the
+last completed epoch (with early stopping, the best so far; with "lbfgs", the last
+iteration) and warns; ``train`` then scores and saves that model. The solver
+"lbfgs" prints no progress.
 
 Errors print one line, ``sknn-sigmoid: error: ...``, to stderr and exit with status
-1 (2 for a wrong command line, 130 for Ctrl-C outside training). The options are
-checked before any data are read: the estimators' parameters, ``--save`` and
-``--out``.
+1 (2 for a wrong command line, 130 for Ctrl-C before the first epoch or outside
+training). The command line's own options (``--save``, ``--out``, ...) are checked
+before any data are read; the estimators' parameters are checked by ``fit``.
 
 Saved models are pickles (joblib): load only files you trust.
 """
 
 import argparse
-import copy
+import contextlib
+import io
+import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -69,13 +69,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils import check_random_state
 
 from . import OneVsRestLogistic, SigmoidMLPClassifier, __version__
-from ._base import _flat_start_message, one_hot, partial_fit_scored
-from ._validation import validate_params
 from .preprocessing import Deskewer
 
 PROG = "sknn-sigmoid"
@@ -168,195 +165,51 @@ def _data_from_args(args, *, train=True):
 # ---------------------------------------------------------------------------------
 # Training
 
-
-def _duration(seconds):
-    """A short human duration: '4.2s', '3m07s', '1h02m'."""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+# What fit's warnings say, read to report how training ended (the estimators' own
+# words: tests/test_cli.py checks that they still say them).
+INTERRUPTED = "training interrupted after"
+DIVERGED = "Training diverged in epoch"
+# fit's warning that max_iter ended training, when it has nothing more to say: the
+# line "epochs: N (stopped by --max-iter N)" says it.
+MAX_ITER_ONLY = "has not converged yet. Increase max_iter, or raise"
 
 
-class EpochReporter:
-    """Print one line per epoch to ``stream``; nothing if ``stream`` is None."""
+class _Prefixed:
+    """A text stream that writes ``prefix`` at the start of every line."""
 
-    def __init__(self, max_epochs, stream=None, label=""):
-        self.max_epochs = max_epochs
-        self.stream = stream
-        self.label = label
-        self.start = time.perf_counter()
+    def __init__(self, stream, prefix):
+        self.stream, self.prefix, self.at_line_start = stream, prefix, True
 
-    def __call__(self, epoch, loss, score=None):
-        if self.stream is None:
-            return
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / epoch * (self.max_epochs - epoch)
-        line = f"{self.label}epoch {epoch}/{self.max_epochs}: loss {loss:.6f}"
-        if score is not None:
-            line += f", validation accuracy {score:.4f}"
-        line += f", elapsed {_duration(elapsed)}, left at most {_duration(left)}"
-        print(line, file=self.stream, flush=True)
+    def write(self, text):
+        for line in text.splitlines(keepends=True):
+            if self.at_line_start:
+                self.stream.write(self.prefix)
+            self.stream.write(line)
+            self.at_line_start = line.endswith("\n")
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
 
 
-class TrainingResult(NamedTuple):
-    """What :func:`train_epochs` did."""
-
-    model: object  # the fitted Pipeline([Deskewer,] MinMaxScaler, estimator)
-    epochs: int  # epochs completed
-    kept_epoch: int  # the epoch whose model is kept
-    interrupted: bool  # Ctrl-C stopped training
-    stopped_early: bool  # the estimator's stopping rule ended training
-    fit_time: float  # seconds
-    diverged: bool = False  # an epoch diverged (its steps undone): training ended
-
-
-def train_epochs(
-    estimator,
-    X,
-    y,
-    *,
-    validation_fraction=0.1,
-    early_stopping=False,
-    max_epochs=None,
-    n_iter_no_change=None,
-    tol=None,
-    random_state=None,
-    report=None,
-    deskew=False,
-):
-    """Train ``MinMaxScaler`` + ``estimator`` epoch by epoch with ``partial_fit``.
-
-    With ``deskew``, a :class:`~sknn_sigmoid.preprocessing.Deskewer` goes first.
-
-    One call of ``partial_fit`` is one epoch; the optimizer state carries over from
-    call to call. ``validation_fraction`` of the data (stratified) is held out and
-    scored after every epoch. Training follows the estimator's own rule, as ``fit``
-    does: an epoch that brings no improvement of ``tol`` in the training loss counts
-    as a stall; more than ``n_iter_no_change`` stalls in a row divide an "adaptive"
-    learning rate by 5 and end training once it is down to 1e-6, and end it at
-    once with the other schedules. The model of the last epoch is kept. With
-    ``early_stopping``, as ``fit`` with ``early_stopping=True``, the stalls are
-    those of the validation accuracy instead, and the model of the epoch with the
-    best validation accuracy is kept. Training also ends after ``max_epochs``
-    epochs, or when an epoch diverges (the estimator warns and undoes it).
-    ``n_iter_no_change`` and ``tol``, when given, are set on the estimator;
-    ``max_epochs`` defaults to its ``max_iter``.
-
-    KeyboardInterrupt (Ctrl-C) ends training: the model of the last completed epoch
-    is kept (an interrupted epoch leaves the estimator as it was).
-
-    ``report(epoch, loss, validation_score)`` is called after every epoch.
+def fit_model(model, X, y, progress=None):
+    """``model.fit(X, y)``, its ``verbose`` lines written to ``progress``.
 
     Returns
     -------
-    TrainingResult
+    fit_time : float
+        Seconds.
+    caught : list of warnings.WarningMessage
+        Every warning of the fit (none is shown).
     """
-    if n_iter_no_change is not None:
-        estimator.set_params(n_iter_no_change=n_iter_no_change)
-    if tol is not None:
-        estimator.set_params(tol=tol)
-    params = estimator.get_params()
-    max_epochs = params["max_iter"] if max_epochs is None else max_epochs
-    n_iter_no_change = params["n_iter_no_change"]
-    _check_hold_out(validation_fraction, early_stopping)
-    if max_epochs < 1:
-        raise CommandError(f"--max-iter must be at least 1; got {max_epochs}.")
-    if n_iter_no_change < 1:
-        raise CommandError(
-            f"--n-iter-no-change must be at least 1; got {n_iter_no_change}."
-        )
-    start = time.perf_counter()
-    rng = check_random_state(random_state)
-    classes = np.unique(y)
-    X_val = y_val = None
-    steps = []
-    if deskew:  # each image on its own: nothing is learned from the data
-        steps.append(Deskewer().fit(X))
-        X = steps[-1].transform(X)
-    if validation_fraction > 0:
-        X, X_val, y, y_val = _split(X, y, validation_fraction, rng)
-        if early_stopping and len(y_val) < 2:  # as early_stopping=True in fit
-            raise CommandError(
-                f"--early-stopping: the validation set is too small ({len(y_val)} "
-                f"sample of {len(y_val) + len(y)}): raise --validation-fraction or "
-                "use more samples."
-            )
-    scaler = MinMaxScaler().fit(X)
-    X = scaler.transform(X)
-    if X_val is not None:
-        X_val = scaler.transform(X_val)
-
-    best, best_epoch, best_score = None, 0, -np.inf
-    epoch, interrupted, stopped_early, diverged = 0, False, False, False
-    scores = []
-    try:
-        while epoch < max_epochs:
-            # A new order every epoch: the estimator's own shuffling repeats one
-            # order when random_state is an int.
-            order = rng.permutation(len(y))
-            if early_stopping:  # the rule watches the validation accuracy
-                partial_fit_scored(estimator, X[order], y[order], classes, X_val, y_val)
-            else:
-                estimator.partial_fit(X[order], y[order], classes=classes)
-            if estimator.n_iter_ == epoch:
-                # The epoch diverged (the estimator warned): its steps were undone.
-                diverged = True
-                break
-            epoch += 1
-            if early_stopping:
-                scores.append(estimator._progress.validation_scores[-1])
-            elif X_val is not None:
-                scores.append(estimator.score(X_val, y_val))
-            score = scores[-1] if scores else None
-            if early_stopping and score > best_score:
-                best_score, best_epoch = score, epoch
-                best = copy.deepcopy(estimator)
-            if report is not None:
-                report(epoch, estimator.loss_, score)
-            # The estimator's own rule: a stall lowers an "adaptive" rate, and
-            # ends training once the rate is down to 1e-6 (at once, for the others).
-            if estimator._progress.stopped:
-                stopped_early = True
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-        epoch = getattr(estimator, "n_iter_", 0)  # a trained epoch not yet scored
-    if epoch == 0:
-        raise KeyboardInterrupt  # nothing trained: nothing to keep
-    if interrupted or best is None:
-        best, best_epoch = estimator, epoch
-    if X_val is not None:
-        if len(scores) < best_epoch:  # interrupted while scoring the last epoch
-            scores.append(best.score(X_val, y_val))
-        best.validation_scores_ = scores[:best_epoch]
-        best.best_validation_score_ = max(best.validation_scores_)
-        if early_stopping:
-            best.validation_loss_curve_ = list(
-                estimator._progress.validation_loss_curve[:best_epoch]
-            )
-    fit_time = time.perf_counter() - start
-    if not (interrupted or diverged):
-        # partial_fit leaves the end of training to its caller, and so its warning.
-        stuck = _flat_start_message(
-            estimator,
-            estimator.loss_curve_,
-            one_hot(y, estimator.classes_, np.float64),
-            np.ones(len(y)),
-            ended_by="rule" if stopped_early else "max_iter",
-        )
-        if stuck is not None:
-            warnings.warn(
-                f"{type(estimator).__name__}: training ended {stuck}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-    model = make_pipeline(*steps, scaler, best)
-    return TrainingResult(
-        model, epoch, best_epoch, interrupted, stopped_early, fit_time, diverged
-    )
+    stream = io.StringIO() if progress is None else progress
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.redirect_stdout(stream):
+            start = time.perf_counter()
+            model.fit(X, y)
+            fit_time = time.perf_counter() - start
+    return fit_time, caught
 
 
 def _check_hold_out(validation_fraction, early_stopping):
@@ -371,14 +224,14 @@ def _check_hold_out(validation_fraction, early_stopping):
         )
 
 
-def _split(X, y, validation_fraction, rng):
-    seed = rng.randint(np.iinfo(np.int32).max)
-    try:
-        return train_test_split(
-            X, y, test_size=validation_fraction, stratify=y, random_state=seed
+def _check_validation_size(validation_fraction, n_samples):
+    """The estimator's rule, in the command line's words: two held-out samples."""
+    n_held_out = math.ceil(validation_fraction * n_samples)  # as train_test_split
+    if n_held_out < 2:
+        raise CommandError(
+            f"--early-stopping: the validation set is too small ({n_held_out} "
+            f"sample of {n_samples}): raise --validation-fraction or use more samples."
         )
-    except ValueError:  # a class too rare to stratify
-        return train_test_split(X, y, test_size=validation_fraction, random_state=seed)
 
 
 # ---------------------------------------------------------------------------------
@@ -404,14 +257,15 @@ def demo(
         Where the table is written.
     mnist : str or path-like, default=None
         Directory of the MNIST IDX files: train on the MNIST training set and score
-        on its test set, epoch by epoch with progress to ``progress``
-        (``max_iter``, default 10, epochs per estimator). None uses ``load_digits``.
+        on its test set, printing each epoch to ``progress`` (``max_iter``, default
+        10, epochs per estimator). None uses ``load_digits``.
     max_samples : int, default=None
         Use only the first ``max_samples`` training and test samples.
     max_iter : int, default=None
         Epochs per estimator; None keeps the estimators' defaults on the digits.
     progress : file-like, default=None
-        Where the per-epoch progress of MNIST training goes (None: nowhere).
+        Where the per-epoch progress of MNIST training and the warnings of the fits
+        (but that they have not converged) go (None: nowhere).
 
     Returns
     -------
@@ -421,8 +275,7 @@ def demo(
     Raises
     ------
     CommandError
-        If ``max_iter``, ``max_samples`` or ``random_state`` is invalid, before any
-        data are read.
+        If ``max_iter`` or ``max_samples`` is invalid, before any data are read.
     """
     params = {"random_state": random_state}
     if mnist is not None and max_iter is None:
@@ -431,43 +284,31 @@ def demo(
         if max_iter < 1:
             raise CommandError(f"--max-iter must be at least 1; got {max_iter}.")
         params["max_iter"] = max_iter
-    estimators = (SigmoidMLPClassifier(**params), OneVsRestLogistic(**params))
-    for estimator in estimators:
-        _check_params(estimator)
+    verbose = mnist is not None and progress is not None
+    estimators = (
+        SigmoidMLPClassifier(verbose=verbose, **params),
+        OneVsRestLogistic(verbose=verbose, **params),
+    )
     data = load_data(mnist, max_samples, random_state=random_state)
     print(data.description, file=out)
     if mnist is not None:
         print(
-            f"each estimator: at most {max_iter} epochs of partial_fit on all the "
-            "training images, stopping as fit does when the training loss stalls",
+            f"each estimator: fit, at most {max_iter} epochs on all the training "
+            "images",
             file=out,
         )
     print(f"{'estimator':<24}{'test accuracy':>15}{'fit time (s)':>15}", file=out)
     rows = []
     for estimator in estimators:
         name = type(estimator).__name__
-        if mnist is None:
-            model = make_pipeline(MinMaxScaler(), estimator)
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(data.X_train, data.y_train)
-            fit_time = time.perf_counter() - start
-        else:
-            result = train_epochs(
-                estimator,
-                data.X_train,
-                data.y_train,
-                validation_fraction=0,
-                random_state=random_state,
-                report=EpochReporter(max_iter, progress, f"{name}: "),
+        model = make_pipeline(MinMaxScaler(), estimator)
+        stream = _Prefixed(progress, f"{name}: ") if verbose else None
+        fit_time, caught = fit_model(model, data.X_train, data.y_train, stream)
+        if progress is not None:
+            _print_warnings(
+                [w for w in caught if not issubclass(w.category, ConvergenceWarning)],
+                progress,
             )
-            if result.interrupted and progress is not None:
-                print(
-                    f"{name}: training interrupted after {result.epochs} epochs",
-                    file=progress,
-                )
-            model, fit_time = result.model, result.fit_time
         row = {
             "name": name,
             "accuracy": model.score(data.X_test, data.y_test),
@@ -494,12 +335,17 @@ def _run_demo(args, out, err):
 
 
 def make_estimator(args):
-    """The estimator ``--estimator`` names, with the hyperparameters given."""
+    """The estimator ``--estimator`` names, with the hyperparameters given.
+
+    Its parameters are checked by its ``fit``, as any user's are.
+    """
     cls = ESTIMATORS[args.estimator]
     accepted = cls().get_params()
     params = {"random_state": args.random_state}
-    for name in HYPERPARAMETERS:
-        value = getattr(args, name)
+    given = {name: getattr(args, name) for name in HYPERPARAMETERS}
+    if args.early_stopping:
+        given.update(early_stopping=True, validation_fraction=args.validation_fraction)
+    for name, value in given.items():
         if value is None:
             continue
         if name not in accepted:
@@ -513,20 +359,6 @@ def make_estimator(args):
     if params.get("batch_size") == "full":
         params["batch_size"] = None
     return cls(**params)
-
-
-def _check_params(estimator):
-    """Check the parameters of ``estimator`` as its ``fit`` would, without data.
-
-    Raises
-    ------
-    CommandError
-        With the estimator's message, if a parameter is invalid.
-    """
-    try:
-        validate_params(estimator, estimator._parameter_constraints)
-    except (TypeError, ValueError) as exc:
-        raise CommandError(_one_line(exc)) from exc
 
 
 def _check_save_path(path):
@@ -570,59 +402,42 @@ def _describe(estimator):
 
 
 def _run_train(args, out, err):
-    estimator = make_estimator(args)
-    # Check what can be checked before the data are read and the model trained.
+    # Check what can be checked before the data are read; the estimator checks its
+    # own parameters when fit is called.
     _check_hold_out(args.validation_fraction, args.early_stopping)
-    if args.early_stopping and estimator.solver == "lbfgs":
+    estimator = make_estimator(args)
+    lbfgs = estimator.solver == "lbfgs"
+    if args.early_stopping and lbfgs:
         raise CommandError(
             "--early-stopping does not apply to --solver lbfgs, which trains in one "
             "call on all the training data."
         )
-    epochs = {
-        "max-iter": estimator.max_iter,
-        "n-iter-no-change": estimator.n_iter_no_change,
-    }
-    for option, value in epochs.items():
-        if value < 1:
-            raise CommandError(f"--{option} must be at least 1; got {value}.")
-    _check_params(estimator)
     if args.save is not None:
         _check_save_path(args.save)
     data = _data_from_args(args)
     print(f"data: {data.description}", file=out)
     first = "Deskewer + " if args.deskew else ""
     print(f"estimator: {first}MinMaxScaler + {_describe(estimator)}", file=out)
-    notes = [] if args.quiet else [err]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if estimator.solver == "lbfgs":
-            for stream in notes:
-                print(
-                    "solver lbfgs: one call to fit on all the training data; no "
-                    "per-epoch progress and no validation hold-out",
-                    file=stream,
-                    flush=True,
-                )
-            steps = [Deskewer()] if args.deskew else []
-            model = make_pipeline(*steps, MinMaxScaler(), estimator)
-            start = time.perf_counter()
-            model.fit(data.X_train, data.y_train)
-            fit_time = time.perf_counter() - start
-            print(f"iterations: {model[-1].n_iter_}", file=out)
-        else:
-            max_epochs = estimator.max_iter
-            result = train_epochs(
-                estimator,
-                data.X_train,
-                data.y_train,
-                validation_fraction=args.validation_fraction,
-                early_stopping=args.early_stopping,
-                random_state=args.random_state,
-                report=EpochReporter(max_epochs, None if args.quiet else err),
-                deskew=args.deskew,
-            )
-            model, fit_time = result.model, result.fit_time
-            _print_stop(result, max_epochs, out, err)
+    if args.early_stopping:
+        _check_validation_size(args.validation_fraction, len(data.y_train))
+    progress = None if args.quiet else err
+    if lbfgs and progress is not None:
+        print(
+            "solver lbfgs: one call to fit on all the training data; no per-epoch "
+            "progress and no validation hold-out",
+            file=progress,
+            flush=True,
+        )
+    estimator.set_params(verbose=not lbfgs and progress is not None)
+    model = make_pipeline(
+        *([Deskewer()] if args.deskew else []), MinMaxScaler(), estimator
+    )
+    try:
+        fit_time, caught = fit_model(model, data.X_train, data.y_train, progress)
+    except (ValueError, TypeError) as exc:
+        raise CommandError(_naming_the_option(exc)) from exc
+    estimator.set_params(verbose=False)  # the saved model trains quietly
+    _print_stop(estimator, caught, out)
     _print_warnings(caught, err)
     accuracy = model.score(data.X_test, data.y_test)
     print(f"test accuracy: {accuracy:.4f}", file=out)
@@ -633,36 +448,48 @@ def _run_train(args, out, err):
     return 0
 
 
-def _print_stop(result, max_epochs, out, err):
-    if result.interrupted:
-        print(
-            f"training interrupted after {result.epochs} epochs; keeping the model "
-            f"of epoch {result.kept_epoch}",
-            file=err,
-        )
-        print(f"epochs: {result.epochs} (interrupted)", file=out)
+def _naming_the_option(exc):
+    """fit's error in one line, led by the option of the parameter it names."""
+    message = _one_line(exc)
+    named = re.match(r"The '(\w+)' parameter", message)
+    if named and named.group(1) in (*HYPERPARAMETERS, "validation_fraction"):
+        return f"--{named.group(1).replace('_', '-')}: {message}"
+    return message
+
+
+def _print_stop(estimator, caught, out):
+    """Say how training ended, from the fitted attributes and fit's warnings."""
+    messages = [str(warning.message) for warning in caught]
+    n_iter = estimator.n_iter_
+    interrupted = any(INTERRUPTED in message for message in messages)
+    if estimator.solver == "lbfgs":
+        print(f"iterations: {n_iter}" + " (interrupted)" * interrupted, file=out)
         return
-    if result.diverged:
-        why = f"divergence in epoch {result.epochs + 1}"
-    elif result.stopped_early:
-        why = "no improvement"
+    if interrupted:
+        print(f"epochs: {n_iter} (interrupted)", file=out)
+        return
+    if any(DIVERGED in message for message in messages):
+        why = f"divergence in epoch {n_iter + 1}"
+    elif n_iter >= estimator.max_iter:
+        why = f"--max-iter {estimator.max_iter}"
     else:
-        why = f"--max-iter {max_epochs}"
-    line = f"epochs: {result.epochs} (stopped by {why})"
-    if result.kept_epoch != result.epochs:
-        line += f"; keeping the model of epoch {result.kept_epoch}"
-    scores = getattr(result.model[-1], "validation_scores_", None)
-    if scores:
-        line += f", validation accuracy {scores[-1]:.4f}"
+        why = "no improvement"
+    line = f"epochs: {n_iter} (stopped by {why})"
+    scores = estimator.validation_scores_
+    if scores:  # early stopping keeps the model of the best epoch
+        best = int(np.argmax(scores)) + 1
+        if best != n_iter:
+            line += f"; keeping the model of epoch {best}"
+        line += f", validation accuracy {scores[best - 1]:.4f}"
     print(line, file=out)
 
 
 def _print_warnings(caught, err):
     seen = set()
     for warning in caught:
-        if not issubclass(warning.category, UserWarning):
-            continue
         message = " ".join(str(warning.message).split())
+        if not issubclass(warning.category, UserWarning) or MAX_ITER_ONLY in message:
+            continue
         if message not in seen:
             seen.add(message)
             print(f"{PROG}: warning: {message}", file=err)
@@ -760,12 +587,7 @@ def _run_plot(args, out, err):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .inspection import (
-        ActivationsDisplay,
-        LossCurveDisplay,
-        WeightImagesDisplay,
-        _network,
-    )
+    from .inspection import ActivationsDisplay, LossCurveDisplay, WeightImagesDisplay
 
     out_dir = Path(args.out)
     _check_out_dir(out_dir)
@@ -778,10 +600,13 @@ def _run_plot(args, out, err):
             f"--index must be in [0, {len(data.X_test)}); got {args.index}."
         )
     _predict(model, args.model, data)  # check that model and data fit together
-    try:
-        _network(model)  # one the displays can draw, before making --out
-    except TypeError as exc:
-        raise CommandError(f"cannot plot {args.model}: {_one_line(exc)}") from exc
+    network = model[-1] if isinstance(model, Pipeline) else model
+    if not isinstance(network, tuple(ESTIMATORS.values())):  # before making --out
+        raise CommandError(
+            f"cannot plot {args.model}: the pictures are of a SigmoidMLPClassifier or "
+            "a OneVsRestLogistic, or a Pipeline ending in one; got "
+            f"{type(network).__name__}."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(args.model).stem
     x = data.X_test[args.index]
@@ -1002,14 +827,14 @@ def build_parser():
         type=float,
         default=0.1,
         metavar="F",
-        help="share of the training data held out to score every epoch "
-        "(default: 0.1; 0: none)",
+        help="share of the training data --early-stopping holds out to score "
+        "every epoch (default: 0.1)",
     )
     hyper.add_argument(
         "--early-stopping",
         action="store_true",
-        help="stop on the validation accuracy instead of the training loss, as "
-        "early_stopping=True does, and keep the model of its best epoch",
+        help="early_stopping=True: stop on the validation accuracy instead of the "
+        "training loss, and keep the model of its best epoch (mlp only)",
     )
     train.add_argument(
         "--save", metavar="PATH", help="write the fitted Pipeline with joblib"

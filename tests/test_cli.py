@@ -1,11 +1,15 @@
 """The command line: ``sknn-sigmoid`` / ``python -m sknn_sigmoid``."""
 
+import ast
 import importlib.util
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 import joblib
@@ -18,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, cli
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _callbacks, cli
 from sknn_sigmoid.cli import CommandError, demo, main
 
 # The MNIST IDX files sit in the ``shared`` folder beside the repository.
@@ -195,13 +199,30 @@ def test_train_prints_progress_per_epoch_and_keeps_the_best_epoch(saved_mlp):
     n_epochs = int(re.search(r"^epochs: (\d+)", out, re.M).group(1))
     assert epochs == list(range(1, n_epochs + 1))
     assert {int(m.group(2)) for m in matches} == {40}
-    # The saved model is the copy taken at the epoch of the best validation score.
+    # The saved model is the one fit(early_stopping=True) keeps, that of the epoch of
+    # the best validation score (its attributes, as scikit-learn's, count every
+    # epoch run).
     scores = [float(m.group(3)) for m in matches]
-    network = joblib.load(path)[-1]
+    model = joblib.load(path)
+    network = model[-1]
     best_epoch = int(np.argmax(scores)) + 1
-    assert network.n_iter_ == best_epoch
-    assert network.validation_scores_[-1] == pytest.approx(max(scores), abs=5e-5)
-    assert len(network.loss_curve_) == best_epoch
+    if best_epoch != n_epochs:
+        assert f"; keeping the model of epoch {best_epoch}," in out
+    assert network.n_iter_ == n_epochs == len(network.loss_curve_)
+    assert network.validation_scores_ == pytest.approx(scores, abs=5e-5)
+    assert network.best_validation_score_ == pytest.approx(max(scores), abs=5e-5)
+    X, y = load_digits(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    reference = make_pipeline(MinMaxScaler(), SigmoidMLPClassifier(
+        hidden_layer_sizes=(30,), max_iter=40, early_stopping=True, random_state=0
+    ))  # fmt: skip
+    with warnings.catch_warnings():  # it says what the command line says in "epochs:"
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference.fit(X_train, y_train)
+    for fitted, expected in zip(network.coefs_, reference[-1].coefs_):
+        np.testing.assert_array_equal(fitted, expected)
 
 
 def test_evaluate_prints_the_accuracy_of_the_saved_model(saved_mlp, capsys):
@@ -311,32 +332,34 @@ def test_lbfgs_calls_fit_and_says_there_is_no_progress(capsys):
     assert "test accuracy: " in out
 
 
-def interrupt_on_call(monkeypatch, owner, name, n):
-    """Make ``owner.name`` raise KeyboardInterrupt (Ctrl-C) on its n-th call; return
-    the list of calls so far."""
-    original = getattr(owner, name)
-    calls = []
+def interrupt_in_epoch(monkeypatch, k):
+    """Press Ctrl-C as fit begins its k-th epoch: a real SIGINT sent to the main
+    thread, which raises KeyboardInterrupt there within that epoch, before its first
+    step. Return the list of epochs begun."""
+    original = _callbacks.EpochCallbacks.epoch_begins
+    begun = []
 
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == n:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
+    def epoch_begins(self):
+        begun.append(len(begun) + 1)
+        if len(begun) == k:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        return original(self)
 
-    monkeypatch.setattr(owner, name, interrupted)
-    return calls
+    monkeypatch.setattr(_callbacks.EpochCallbacks, "epoch_begins", epoch_begins)
+    return begun
 
 
 def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
     capsys, monkeypatch, tmp_path
 ):
-    calls = interrupt_on_call(monkeypatch, SigmoidMLPClassifier, "partial_fit", 3)
+    begun = interrupt_in_epoch(monkeypatch, 3)
     path = tmp_path / "interrupted.joblib"
     status, out, err = run(capsys, "train", "--save", path)
     assert status == 0, err
-    assert len(calls) == 3
+    assert begun == [1, 2, 3]
     assert "training interrupted after 2 epochs" in err
     assert "Traceback" not in err
+    assert "epochs: 2 (interrupted)" in out
     model = joblib.load(path)
     assert model[-1].n_iter_ == 2
     assert len(model[-1].loss_curve_) == 2
@@ -345,33 +368,45 @@ def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
     assert printed_accuracy(out) == pytest.approx(model.score(X_test, y_test), abs=5e-5)
 
 
-def test_ctrl_c_with_early_stopping_keeps_the_last_completed_epoch(
+def test_ctrl_c_with_early_stopping_keeps_the_best_completed_epoch(
     capsys, monkeypatch, tmp_path
 ):
-    interrupt_on_call(monkeypatch, cli, "partial_fit_scored", 6)
+    interrupt_in_epoch(monkeypatch, 6)
     path = tmp_path / "interrupted.joblib"
     status, out, err = run(capsys, "train", "--early-stopping", "--save", path)
     assert status == 0, err
     scores = [float(m.group(3)) for m in map(EPOCH_LINE.match, err.splitlines()) if m]
     assert len(scores) == 5
-    assert "interrupted after 5 epochs; keeping the model of epoch 5" in err
+    best = int(np.argmax(scores)) + 1
+    assert f"interrupted after 5 epochs; keeping the model of epoch {best}" in err
     model = joblib.load(path)
     assert model[-1].n_iter_ == 5
     assert model[-1].validation_scores_ == pytest.approx(scores, abs=5e-5)
 
 
-def test_ctrl_c_while_scoring_keeps_the_trained_epoch_with_its_score(
+def test_ctrl_c_while_scoring_drops_the_epoch_not_yet_scored(
     capsys, monkeypatch, tmp_path
 ):
-    # Interrupted after the epoch's training, while its validation accuracy is
-    # computed: the epoch counts, and its score is taken before saving.
-    interrupt_on_call(monkeypatch, SigmoidMLPClassifier, "score", 3)
+    # Interrupted after epoch 3's steps, while its validation accuracy is computed:
+    # the epoch is not complete, so the model of epoch 2 is kept, with its scores.
+    from sknn_sigmoid import _training
+
+    original = _training.Validation.evaluate
+    calls = []
+
+    def evaluate(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_training.Validation, "evaluate", evaluate)
     path = tmp_path / "interrupted.joblib"
-    status, out, err = run(capsys, "train", "--save", path, "-q")
+    status, out, err = run(capsys, "train", "--early-stopping", "--save", path, "-q")
     assert status == 0, err
-    assert "interrupted after 3 epochs; keeping the model of epoch 3" in err
+    assert "interrupted after 2 epochs; keeping the model of epoch" in err
     network = joblib.load(path)[-1]
-    assert network.n_iter_ == 3 and len(network.validation_scores_) == 3
+    assert network.n_iter_ == 2 and len(network.validation_scores_) == 2
 
 
 def test_a_diverged_epoch_ends_training_and_is_not_counted(capsys, tmp_path):
@@ -388,10 +423,7 @@ def test_a_diverged_epoch_ends_training_and_is_not_counted(capsys, tmp_path):
 
 
 def test_ctrl_c_before_the_first_epoch_exits_130(capsys, monkeypatch, tmp_path):
-    def interrupted(self, *args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(SigmoidMLPClassifier, "partial_fit", interrupted)
+    interrupt_in_epoch(monkeypatch, 1)
     path = tmp_path / "never.joblib"
     status, _, err = run(capsys, "train", "--save", path, "--quiet")
     assert status == 130
@@ -450,15 +482,6 @@ def _with_matplotlib(*values):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--alpha", "-1"], "The 'alpha' parameter of SigmoidMLPClassifier"),
-        (["train", "--learning-rate-init", "0"], "'learning_rate_init' parameter"),
-        (["train", "--batch-size", "0"], "'batch_size' parameter"),
-        (["train", "--hidden-layer-sizes", "0"], "'hidden_layer_sizes' parameter"),
-        (["train", "--tol", "-1"], "'tol' parameter"),
-        (
-            ["train", "--estimator", "logistic", "--momentum", "1.5"],
-            "The 'momentum' parameter of OneVsRestLogistic",
-        ),
         (["train", "--save", "{tmp}"], "it is a directory; --save takes the path"),
         (["train", "--save", "{tmp}/file/m.joblib"], "no directory {tmp}/file."),
         (["train", "--save", "{tmp}/no/such/dir/m.joblib"], "no directory"),
@@ -500,8 +523,61 @@ def test_bad_options_are_reported_before_any_data_are_read(
     assert data_reads == []
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--alpha", "-1"], "The 'alpha' parameter of SigmoidMLPClassifier"),
+        (["--learning-rate-init", "0"], "'learning_rate_init' parameter"),
+        (["--batch-size", "0"], "'batch_size' parameter"),
+        (["--hidden-layer-sizes", "0"], "'hidden_layer_sizes' parameter"),
+        (["--tol", "-1"], "'tol' parameter"),
+        (
+            ["--estimator", "logistic", "--momentum", "1.5"],
+            "The 'momentum' parameter of OneVsRestLogistic",
+        ),
+    ],
+)
+def test_bad_estimator_parameters_are_reported_by_fit_in_one_line(
+    capsys, tmp_path, argv, message
+):
+    # The estimator checks its parameters when fit is called, before it trains:
+    # its message, in one line, and nothing saved.
+    path = tmp_path / "never.joblib"
+    status, out, err = run(capsys, "train", *argv, "--save", path, "--quiet")
+    assert status == 1
+    assert_one_line_error(status, err)
+    assert message in err
+    assert "test accuracy" not in out and not path.exists()
+
+
+def private(name):
+    return name.startswith("_") and not name.endswith("__")
+
+
+def test_cli_is_a_client_of_the_public_api():
+    # One training loop, the estimators': the command line calls fit, reads no
+    # private attribute (of an estimator or anything else) and imports no private
+    # module or name of the package.
+    source = Path(cli.__file__).read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            assert not private(node.attr), f"line {node.lineno}: .{node.attr}"
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            assert not any(map(private, module.split("."))), f"line {node.lineno}"
+            assert not any(private(alias.name) for alias in node.names), node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                assert not any(map(private, alias.name.split("."))), node.lineno
+    assert not re.search(r"\._[a-z]", source)  # not even in a string or comment
+    for name in ("_progress", "_parameter_constraints", "_flat_start_message",
+                 "partial_fit", "train_epochs"):  # fmt: skip
+        assert name not in source, name
+    # No loop over epochs: fit runs them.
+    assert not re.search(r"^\s*(for|while)\b.*(epoch|max_iter)", source, re.M)
+
+
 def test_train_says_when_the_outputs_barely_moved(capsys):
-    # partial_fit leaves the warning to the command, which ends training.
     status, out, err = run(capsys, "train", "--alpha", "10", "-q")
     assert status == 0, err
     assert "training ended at a loss of" in err
@@ -627,44 +703,6 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
         main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "more than N epochs in a row without an improvement of --tol" in help_text
-
-
-@pytest.mark.parametrize(
-    "validation_fraction, early_stopping", [(0.0, False), (0.1, False), (0.1, True)]
-)
-def test_train_epochs_follows_the_adaptive_rate_as_fit_does(
-    validation_fraction, early_stopping
-):
-    # With the default "adaptive" rate, a stall divides the rate by 5 instead of
-    # ending training, which ends once the rate is down to 1e-6. (train once
-    # stopped at the first stall of the validation accuracy: 95.3% on the digits,
-    # where fit reaches 97.8%.)
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
-    )
-    estimator = SigmoidMLPClassifier(random_state=0)
-    result = cli.train_epochs(
-        estimator,
-        X_train,
-        y_train,
-        validation_fraction=validation_fraction,
-        early_stopping=early_stopping,
-        random_state=0,
-    )
-    assert result.stopped_early and result.epochs < estimator.max_iter
-    assert estimator._optimizer.learning_rate <= 1e-6
-    kept = result.model[-1]
-    if early_stopping:  # the best epoch by the validation accuracy
-        scores = estimator._progress.validation_scores
-        assert kept.n_iter_ == result.kept_epoch == 1 + int(np.argmax(scores))
-        assert kept.validation_scores_ == scores[: result.kept_epoch]
-    else:  # the last epoch, as fit: 97.8% with all the data, here 97.1% with 90%
-        assert kept is estimator and result.kept_epoch == result.epochs
-        assert result.model.score(X_test, y_test) >= 0.97
-        assert len(kept.validation_scores_ or []) == (
-            result.epochs if validation_fraction else 0
-        )
 
 
 def _help(capsys, command):
