@@ -1,10 +1,13 @@
 """scikit-learn's callbacks: one task per epoch."""
 
+import signal
+import threading
 import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
@@ -194,3 +197,31 @@ def test_a_callback_stop_keeps_the_best_epoch_with_early_stopping(digits):
     at_stop = stopper.ended[1][1]
     assert at_stop.best_validation_score_ == max(scores)
     assert_allclose(est.predict_proba(X), at_stop.predict_proba(X), rtol=0)
+
+
+class CtrlCInEpoch(Pairs):
+    """A callback that presses Ctrl-C (a real SIGINT to the main thread) as the
+    ``k``-th epoch begins, recording every task."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def on_fit_task_begin(self, estimator, context):
+        super().on_fit_task_begin(estimator, context)
+        begun = [event for event in self.events if event[:2] == ("begin", "epoch")]
+        if context.task_name == "epoch" and len(begun) == self.k:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_ctrl_c_from_a_callback_keeps_the_last_completed_epoch(digits, estimator):
+    X, y = digits
+    estimator = clone(estimator)
+    ctrl_c = CtrlCInEpoch(4)
+    with pytest.warns(UserWarning, match="interrupted after 3 (epoch|iteration)s"):
+        estimator.set_callbacks(ctrl_c).fit(X, y)
+    assert estimator.n_iter_ == 3 == len(estimator.loss_curve_)
+    assert estimator.predict(X).shape == y.shape
+    assert_paired(ctrl_c.events)  # the interrupted epoch's task is closed too
+    assert ctrl_c.events[-1][:2] == ("end", "fit")
