@@ -164,7 +164,14 @@ class SigmoidMLPClassifier(
         Seeds the initial weights, the shuffling and the validation split. An int
         gives bit-identical results from run to run.
     verbose : bool, default=False
-        Print the loss after every epoch (every iteration of "lbfgs").
+        Print a line after every epoch (every iteration of "lbfgs"): the training
+        loss, the validation accuracy when there is one, the time elapsed and an
+        estimate of the time left (were ``max_iter`` epochs to run). A Ctrl-C
+        (``KeyboardInterrupt``) during ``fit`` ends training whatever ``verbose``:
+        the model of the last completed epoch (with early stopping, the best so
+        far; with "lbfgs", the last iteration) is kept, and a ``UserWarning`` (as
+        scikit-learn's ``MLPClassifier``) says so; one before the first epoch ends
+        is raised, the estimator left as it was.
 
     Attributes
     ----------
