@@ -28,7 +28,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._callbacks import EpochCallbacks
 from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
-from ._parallel import RowWorkers
 from ._training import (
     Progress,
     StoppingRule,
@@ -287,20 +286,19 @@ def fit_network(
             multilabel=multilabel,
         ),
     )
-    with RowWorkers() as workers:
-        if est.solver == "lbfgs":
-            coefs, intercepts = _run_lbfgs(
-                est, coefs, intercepts, progress, X, Y, w, workers, callbacks
-            )
-            optimizer = None
-        else:
-            optimizer = _optimizer_to_continue(est, incremental and warm)
-            if optimizer is None:
-                optimizer = make_optimizer(est, coefs + intercepts)
-            _run_gradient_descent(
-                est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, workers, callbacks, validation, multilabel,
-            )  # fmt: skip
+    if est.solver == "lbfgs":
+        coefs, intercepts = _run_lbfgs(
+            est, coefs, intercepts, progress, X, Y, w, callbacks
+        )
+        optimizer = None
+    else:
+        optimizer = _optimizer_to_continue(est, incremental and warm)
+        if optimizer is None:
+            optimizer = make_optimizer(est, coefs + intercepts)
+        _run_gradient_descent(
+            est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
+            incremental, callbacks, validation, multilabel,
+        )  # fmt: skip
     _store(est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel)
     callbacks.fit_ends()
     return est
@@ -418,7 +416,7 @@ def _copy_network(est, layer_sizes, incremental):
 
 
 def _run_gradient_descent(
-    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
+    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental,
     callbacks, validation=None, multilabel=False,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
@@ -454,7 +452,6 @@ def _run_gradient_descent(
         train_rows=train_rows,
         validation=validation,
         verbose=est.verbose,
-        workers=workers,
         callbacks=callbacks,
     )
     converged = stopped_by is not None
@@ -631,7 +628,7 @@ def lbfgs_gradient_tolerance(est):
     return est.tol if est._network_loss == "log_loss" else 0.0
 
 
-def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
+def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks):
     """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
     n_iter_before = progress.n_iter
     first_iteration = len(progress.loss_curve)
@@ -647,7 +644,6 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, workers, callbacks):
         max_iter=est.max_iter,
         max_fun=max_fun,
         tol=lbfgs_gradient_tolerance(est),
-        workers=workers,
         progress=progress,
         callbacks=callbacks,
         verbose=est.verbose,
@@ -733,8 +729,8 @@ def output_activations(est, X, pre_activation=False):
 
     X is checked for NaN and infinity as ``validate_data`` does (same check, same
     message, and not at all under ``sklearn.config_context(assume_finite=True)``),
-    but chunk by chunk on the worker threads, just before each chunk goes through
-    the network, instead of in a pass of its own over the whole of X.
+    but chunk by chunk, just before each chunk goes through the network, instead of
+    in a pass of its own over the whole of X.
     """
     check_is_fitted(est)
     coefs, intercepts = est._get_network()
@@ -756,10 +752,9 @@ def output_activations(est, X, pre_activation=False):
             with np.errstate(over="ignore", invalid="ignore"):
                 assert_all_finite(chunk, input_name="X", estimator_name=name)
 
-    with RowWorkers() as workers:
-        return network_outputs(
-            X, coefs, intercepts, workers, check=check, pre_activation=pre_activation
-        )
+    return network_outputs(
+        X, coefs, intercepts, check=check, pre_activation=pre_activation
+    )
 
 
 def probabilities(A):
