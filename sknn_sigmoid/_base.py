@@ -29,7 +29,6 @@ from ._callbacks import EpochCallbacks
 from ._epochs import Checkpoint, EpochReport
 from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
-from ._parallel import RowWorkers
 from ._training import (
     Progress,
     StoppingRule,
@@ -288,22 +287,20 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     )
     optimizer, checkpoint = None, Checkpoint()
     try:
-        with RowWorkers() as workers:
-            if est.solver == "lbfgs":
-                coefs, intercepts = _run_lbfgs(
-                    est, coefs, intercepts, progress, X, Y, w, workers, callbacks,
-                    checkpoint,
-                )  # fmt: skip
-            else:
-                optimizer = _optimizer_to_continue(est, incremental and warm)
-                if optimizer is None:
-                    optimizer = make_optimizer(est, coefs + intercepts)
-                _run_gradient_descent(
-                    est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                    incremental, workers, callbacks, checkpoint, multilabel,
-                )  # fmt: skip
+        if est.solver == "lbfgs":
+            coefs, intercepts = _run_lbfgs(
+                est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint
+            )
+        else:
+            optimizer = _optimizer_to_continue(est, incremental and warm)
+            if optimizer is None:
+                optimizer = make_optimizer(est, coefs + intercepts)
+            _run_gradient_descent(
+                est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
+                incremental, callbacks, checkpoint, multilabel,
+            )  # fmt: skip
     except KeyboardInterrupt:
-        # Leaving RowWorkers waited for its threads: none writes the parameters now.
+        # Training runs on this thread alone: nothing writes the parameters now.
         callbacks.abandon_epoch()
         if checkpoint.epochs_after(first_epoch) == 0:
             raise  # nothing trained: nothing to keep
@@ -427,7 +424,7 @@ def _copy_network(est, layer_sizes, incremental):
 
 
 def _run_gradient_descent(
-    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental, workers,
+    est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental,
     callbacks, checkpoint, multilabel=False,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
@@ -458,7 +455,6 @@ def _run_gradient_descent(
         shuffle=est.shuffle and batch_size < n_train,
         train_rows=train_rows,
         validation=validation,
-        workers=workers,
         callbacks=callbacks,
         checkpoint=checkpoint,
     )
@@ -635,9 +631,7 @@ def lbfgs_gradient_tolerance(est):
     return est.tol if est._network_loss == "log_loss" else 0.0
 
 
-def _run_lbfgs(
-    est, coefs, intercepts, progress, X, Y, w, workers, callbacks, checkpoint
-):
+def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint):
     """L-BFGS-B; a ConvergenceWarning says why if it stops without converging."""
     n_iter_before = progress.n_iter
     first_iteration = len(progress.loss_curve)
@@ -653,7 +647,6 @@ def _run_lbfgs(
         max_iter=est.max_iter,
         max_fun=max_fun,
         tol=lbfgs_gradient_tolerance(est),
-        workers=workers,
         progress=progress,
         callbacks=callbacks,
         checkpoint=checkpoint,
@@ -739,8 +732,8 @@ def output_activations(est, X, pre_activation=False):
 
     X is checked for NaN and infinity as ``validate_data`` does (same check, same
     message, and not at all under ``sklearn.config_context(assume_finite=True)``),
-    but chunk by chunk on the worker threads, just before each chunk goes through
-    the network, instead of in a pass of its own over the whole of X.
+    but chunk by chunk, just before each chunk goes through the network, instead of
+    in a pass of its own over the whole of X.
     """
     check_is_fitted(est)
     coefs, intercepts = est._get_network()
@@ -762,10 +755,9 @@ def output_activations(est, X, pre_activation=False):
             with np.errstate(over="ignore", invalid="ignore"):
                 assert_all_finite(chunk, input_name="X", estimator_name=name)
 
-    with RowWorkers() as workers:
-        return network_outputs(
-            X, coefs, intercepts, workers, check=check, pre_activation=pre_activation
-        )
+    return network_outputs(
+        X, coefs, intercepts, check=check, pre_activation=pre_activation
+    )
 
 
 def probabilities(A):

@@ -16,10 +16,14 @@ Nothing here knows about scikit-learn.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._activations import LOSS_FUNCTIONS, OUTPUT_DELTAS, sigmoid, sigmoid_derivative
-from ._blas import axpy
+from ._activations import (
+    LOSS_FUNCTIONS,
+    OUTPUT_DELTAS,
+    sigmoid_derivative,
+    sigmoid_of_bounded,
+)
+from ._blas import axpy, matmul, sum_of_squares
 
 
 def glorot_uniform(n_prev, n, rng):
@@ -181,7 +185,7 @@ def forward(X, coefs, intercepts, out=None):
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(1, len(coefs) + 1):
             buffer = None if out is None else out[l - 1]
-            Z = _matmul(activations[l - 1], coefs[l - 1], buffer)
+            Z = matmul(activations[l - 1], coefs[l - 1], buffer)
             Z += intercepts[l - 1]
             activations.append(clipped_sigmoid(Z))
     return activations
@@ -199,7 +203,7 @@ def clipped_sigmoid(Z):
     # 3-4 times slower.)
     if Z.size and np.isnan(Z.min()):
         np.copyto(Z, -bound, where=np.isnan(Z))
-    return sigmoid(Z, out=Z)
+    return sigmoid_of_bounded(Z, out=Z)
 
 
 def output_pre_activation(X, coefs, intercepts):
@@ -224,7 +228,7 @@ def output_pre_activation(X, coefs, intercepts):
     """
     A = forward(X, coefs[:-1], intercepts[:-1])[-1]
     with np.errstate(over="ignore", invalid="ignore"):
-        Z = _matmul(A, coefs[-1], None)
+        Z = matmul(A, coefs[-1], None)
         Z += intercepts[-1]
     if Z.size and np.isnan(Z.min()):
         np.copyto(Z, -np.inf, where=np.isnan(Z))
@@ -235,7 +239,7 @@ def penalty(coefs, alpha, m):
     """L2 penalty alpha / (2m) sum_l ||W[l]||^2 (biases are not penalised)."""
     if not alpha:
         return 0.0
-    return alpha / (2 * m) * sum(float(np.vdot(W, W)) for W in coefs)
+    return alpha / (2 * m) * sum(sum_of_squares(W) for W in coefs)
 
 
 def backward(activations, Y, w, coefs, alpha, loss, out=None, m=None):
@@ -316,7 +320,7 @@ def deltas(activations, Y, w, coefs, loss, m, out=None):
         activations[L], Y, w, m, out=buffers.deltas[L - 1]
     )
     for l in range(L, 1, -1):
-        delta_prev = _matmul(delta[l - 1], coefs[l - 1].T, buffers.deltas[l - 2])
+        delta_prev = matmul(delta[l - 1], coefs[l - 1].T, buffers.deltas[l - 2])
         delta_prev *= sigmoid_derivative(
             activations[l - 1], out=buffers.derivatives[l - 2]
         )
@@ -331,7 +335,7 @@ def weight_gradient(A_prev, delta, W, alpha, m, out=None):
     ``A_prev``, so a block of rows can be computed alone (``A_prev[:, rows]``,
     ``W[rows]``).
     """
-    grad = _matmul(A_prev.T, delta, out)
+    grad = matmul(A_prev.T, delta, out)
     if alpha:
         axpy(alpha / m, W, grad)
     return grad
@@ -348,16 +352,6 @@ class _NoBuffers:
     def __init__(self, L):
         self.deltas = self.derivatives = self.intercept_grads = [None] * L
         self.coef_grads = [None] * L
-
-
-def _matmul(A, B, out):
-    """A @ B, written into ``out`` when given (A may be sparse)."""
-    if out is None:
-        return np.asarray(A @ B)
-    if sp.issparse(A) or sp.issparse(B):
-        out[...] = A @ B
-        return out
-    return np.matmul(A, B, out=out)
 
 
 def objective(activations, Y, w, coefs, alpha, loss, m=None):

@@ -2,9 +2,8 @@
 
 An optimizer knows nothing of layers: it is handed one flat list of parameter arrays
 (``coefs + intercepts``) and, at every step, the matching list of gradients, and it
-updates the parameters in place. A step can also be taken part by part
-(``begin_step``, then ``update_part`` for blocks of rows of each array), so that its
-blocks can be updated on different threads.
+updates the parameters in place (through BLAS's axpy and scal: one pass over each
+array, no temporary).
 """
 
 import copy
@@ -32,7 +31,6 @@ class _WorkArrays:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_work_arrays", None)
-        state.pop("_eta", None)  # the step size of the step in progress
         return state
 
     def snapshot(self):
@@ -95,12 +93,6 @@ class _Schedule(_WorkArrays):
             print(f"Setting learning rate to {self.learning_rate:f}")
         return self.learning_rate <= 1e-6
 
-    def update_params(self, params, grads):
-        """Take one step: update every array of ``params`` in place."""
-        self.begin_step(params)
-        for i, (theta, g) in enumerate(zip(params, grads)):
-            self.update_part(i, slice(None), theta, g)
-
 
 class GradientDescent(_Schedule):
     """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
@@ -141,23 +133,15 @@ class GradientDescent(_Schedule):
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(p) for p in params]
 
-    def begin_step(self, params):
-        """Start a step; then every part of every array is updated by
-        :meth:`update_part`."""
-        self._eta = self.learning_rate
-
-    def update_part(self, i, part, theta, g):
-        """Update ``theta``, the rows ``part`` of parameter array ``i``, in place.
-
-        ``g`` is the gradient for those rows. The parts of a step may be updated in
-        any order, or at the same time on different threads.
-        """
-        eta, mu, v = self._eta, self.momentum, self.velocities[i][part]
-        axpy(-eta, g, scal(mu, v))  # v <- mu v - eta g
-        if self.nesterov:
-            axpy(-eta, g, axpy(mu, v, theta))  # theta += mu v - eta g
-        else:
-            axpy(1.0, v, theta)
+    def update_params(self, params, grads):
+        """Take one step: update every array of ``params`` in place."""
+        eta, mu = self.learning_rate, self.momentum
+        for theta, g, v in zip(params, grads, self.velocities):
+            axpy(-eta, g, scal(mu, v))  # v <- mu v - eta g
+            if self.nesterov:
+                axpy(-eta, g, axpy(mu, v, theta))  # theta += mu v - eta g
+            else:
+                axpy(1.0, v, theta)
 
 
 class Adam(_Schedule):
@@ -200,28 +184,18 @@ class Adam(_Schedule):
         self.ms = [np.zeros_like(p) for p in params]
         self.vs = [np.zeros_like(p) for p in params]
 
-    def begin_step(self, params):
-        """Start a step; then every part of every array is updated by
-        :meth:`update_part`."""
+    def update_params(self, params, grads):
+        """Take one step: update every array of ``params`` in place."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self._eta = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        self._work(params)
-
-    def update_part(self, i, part, theta, g):
-        """Update ``theta``, the rows ``part`` of parameter array ``i``, in place.
-
-        ``g`` is the gradient for those rows. The parts of a step may be updated in
-        any order, or at the same time on different threads.
-        """
-        b1, b2 = self.beta_1, self.beta_2
-        m, v = self.ms[i][part], self.vs[i][part]
-        work = self._work_arrays[i][part]
-        axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
-        with np.errstate(over="ignore"):  # an infinite v is caught as divergence
-            np.square(g, out=work)
-        axpy(1 - b2, work, scal(b2, v))  # v <- b2 v + (1 - b2) g^2
-        np.sqrt(v, out=work)
-        work += self.epsilon
-        np.divide(m, work, out=work)
-        axpy(-self._eta, work, theta)  # theta -= eta_t m / (sqrt(v) + epsilon)
+        eta = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        work_arrays = self._work(params)
+        for theta, g, m, v, work in zip(params, grads, self.ms, self.vs, work_arrays):
+            axpy(1 - b1, g, scal(b1, m))  # m <- b1 m + (1 - b1) g
+            with np.errstate(over="ignore"):  # an infinite v is caught as divergence
+                np.square(g, out=work)
+            axpy(1 - b2, work, scal(b2, v))  # v <- b2 v + (1 - b2) g^2
+            np.sqrt(v, out=work)
+            work += self.epsilon
+            np.divide(m, work, out=work)
+            axpy(-eta, work, theta)  # theta -= eta_t m / (sqrt(v) + epsilon)

@@ -2,13 +2,14 @@
 
 Gradient descent goes through the data in mini-batches (or in one full batch, the
 lecture's plain gradient descent), epoch after epoch, recording the loss and deciding
-when to stop. L-BFGS hands the same loss and gradients to scipy.
+when to stop. A step is :func:`train_step`: forward propagation, the loss J,
+back-propagation, the optimizer's update, in plain numpy and BLAS calls on
+preallocated buffers. L-BFGS hands the same loss and gradients to scipy.
 
 Nothing here knows about scikit-learn estimators: the loops see parameter lists, data
 arrays and an optimizer.
 """
 
-import copy
 import warnings
 from dataclasses import dataclass, field
 
@@ -18,18 +19,23 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._network import (
-    bias_gradient,
+    backward,
     clipped_sigmoid,
-    deltas,
     forward,
+    loss_and_gradients,
     objective,
     output_pre_activation,
     pack,
     unpack,
-    weight_gradient,
 )
-from ._parallel import PARAMETERS_TO_SPLIT, PREDICT_CHUNK_ROWS, batch_parts
 from ._validation import warn
+
+# Prediction goes through the data in chunks of at most this many rows, so that its
+# work arrays stay small whatever the number of samples.
+PREDICT_CHUNK_ROWS = 4096
+# A shuffled epoch gathers its rows this many bytes of X at a time into one buffer,
+# then cuts the buffer into batches (contiguous rows, no gathering per batch).
+GATHER_BYTES = 2**23
 
 
 @dataclass
@@ -65,14 +71,14 @@ class Validation:
     w: np.ndarray
     multilabel: bool = False  # Y is a multilabel indicator matrix
 
-    def evaluate(self, coefs, intercepts, alpha, loss, workers):
+    def evaluate(self, coefs, intercepts, alpha, loss):
         """Return the weighted accuracy and the loss J on the held-out data.
 
         The accuracy is that of ``predict``, from z[L] (of a multilabel target, the
         share of samples whose every label is right, as scikit-learn's ``score``);
         the loss is computed from a[L], the sigmoid of z[L] as in the forward pass.
         """
-        Z = output_activations(self.X, coefs, intercepts, workers, pre_activation=True)
+        Z = output_activations(self.X, coefs, intercepts, pre_activation=True)
         if self.multilabel:
             hits = np.all((Z > 0) == (self.Y > 0.5), axis=1)
         else:
@@ -82,36 +88,28 @@ class Validation:
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
 
 
-def output_activations(X, coefs, intercepts, workers, check=None, pre_activation=False):
-    """a[L] for every row of X, computed chunk by chunk on the worker threads.
+def output_activations(X, coefs, intercepts, check=None, pre_activation=False):
+    """a[L] for every row of X, computed chunk by chunk.
 
     ``check``, if given, is called on each chunk of rows just before it goes through
     the network (to raise on bad input while the chunk is read anyway, rather than
     in a pass of its own over the whole of X). With ``pre_activation``, the output
     layer's z[L] instead (:func:`~sknn_sigmoid._network.output_pre_activation`).
     """
-    network = output_pre_activation if pre_activation else _output_activation
     n = X.shape[0]
     out = np.empty((n, coefs[-1].shape[1]), coefs[-1].dtype)
-    chunks = [
-        slice(start, min(start + PREDICT_CHUNK_ROWS, n))
-        for start in range(0, n, PREDICT_CHUNK_ROWS)
-    ]
-
-    def compute(rows):
+    for start in range(0, n, PREDICT_CHUNK_ROWS):
+        rows = slice(start, min(start + PREDICT_CHUNK_ROWS, n))
         chunk = X[rows]
         if isinstance(chunk, np.ndarray):  # rows of an F-ordered X, copied
             chunk = np.ascontiguousarray(chunk)
         if check is not None:
             check(chunk)
-        out[rows] = network(chunk, coefs, intercepts)
-
-    workers.map(compute, chunks)
+        if pre_activation:
+            out[rows] = output_pre_activation(chunk, coefs, intercepts)
+        else:
+            out[rows] = forward(chunk, coefs, intercepts)[-1]
     return out
-
-
-def _output_activation(X, coefs, intercepts):
-    return forward(X, coefs, intercepts)[-1]
 
 
 def predicted_indices(A, threshold=0.5):
@@ -126,211 +124,99 @@ def predicted_indices(A, threshold=0.5):
     return np.argmax(A, axis=1)
 
 
-def batch_slices(n_samples, batch_size):
-    """Consecutive slices of at most ``batch_size`` samples covering ``n_samples``."""
-    return [
-        slice(start, min(start + batch_size, n_samples))
-        for start in range(0, n_samples, batch_size)
-    ]
-
-
 class Workspace:
     """Work arrays for training on batches of up to ``batch_size`` rows.
 
     Allocated once per call to ``fit``, so that an epoch allocates nothing the size of
-    a batch or of a weight matrix: the batch's rows are gathered into ``X``, ``Y``,
-    ``w``, and forward and backward propagation write into the other buffers (see
-    :func:`~sknn_sigmoid._network.backward`).
+    a batch or of a weight matrix: forward and backward propagation write into these
+    buffers (see :func:`~sknn_sigmoid._network.backward`).
     """
 
-    def __init__(self, layer_sizes, batch_size, dtype, sparse_input=False):
-        def per_layer(n_rows):
-            return [np.empty((n_rows, n), dtype) for n in layer_sizes[1:]]
+    def __init__(self, layer_sizes, batch_size, dtype):
+        def per_layer():
+            return [np.empty((batch_size, n), dtype) for n in layer_sizes[1:]]
 
-        self.X = None if sparse_input else np.empty((batch_size, layer_sizes[0]), dtype)
-        self.Y = np.empty((batch_size, layer_sizes[-1]), dtype)
-        self.w = np.empty(batch_size, dtype)
-        self.activations = per_layer(batch_size)
-        self.deltas = per_layer(batch_size)
-        self.derivatives = per_layer(batch_size)
-        pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+        self.activations = per_layer()
+        self.deltas = per_layer()
+        self.derivatives = per_layer()
+        pairs = zip(layer_sizes[:-1], layer_sizes[1:])
         self.coef_grads = [np.empty(shape, dtype) for shape in pairs]
         self.intercept_grads = [np.empty(n, dtype) for n in layer_sizes[1:]]
-        self._views = {}
+        self._first_rows = {batch_size: self}
 
-    def rows(self, part):
-        """The workspace of the rows ``part`` (a slice) of a batch: views, made once."""
-        key = (part.start, part.stop)
-        view = self._views.get(key)
-        if view is not None:
-            return view
-        view = self._views[key] = copy.copy(self)
-        for name in ("X", "Y", "w", "activations", "deltas", "derivatives"):
-            buffers = getattr(self, name)
-            if isinstance(buffers, list):
-                setattr(view, name, [buffer[part] for buffer in buffers])
-            elif buffers is not None:
-                setattr(view, name, buffers[part])
+    def rows(self, n):
+        """The workspace of a batch of ``n`` rows: views of the first n, made once."""
+        view = self._first_rows.get(n)
+        if view is None:
+            view = self._first_rows[n] = object.__new__(Workspace)
+            for name in ("activations", "deltas", "derivatives"):
+                setattr(view, name, [buffer[:n] for buffer in getattr(self, name)])
+            view.coef_grads = self.coef_grads
+            view.intercept_grads = self.intercept_grads
         return view
 
-    def gather(self, X, Y, w, rows):
-        """The samples ``rows``: views for a slice, copies into the buffers else.
 
-        ``np.take`` with ``mode="clip"`` writes straight into the buffers (the
-        default mode goes through a temporary copy); the rows are valid indices.
-        ``X`` may be None, to gather only ``Y`` and ``w``.
-        """
-        if isinstance(rows, slice):
-            return None if X is None else X[rows], Y[rows], w[rows]
-        n = len(rows)
-        if X is None:
-            X_batch = None
-        elif self.X is None:
-            X_batch = X[rows]
-        else:
-            X_batch = np.take(X, rows, axis=0, out=self.X[:n], mode="clip")
-        return (
-            X_batch,
-            np.take(Y, rows, axis=0, out=self.Y[:n], mode="clip"),
-            np.take(w, rows, axis=0, out=self.w[:n], mode="clip"),
-        )
+def train_step(X, Y, w, coefs, intercepts, optimizer, workspace, *, alpha, loss, m):
+    """One step of gradient descent on the batch X, Y, w; return its loss J.
 
-
-def parameter_parts(shapes, min_size=PARAMETERS_TO_SPLIT):
-    """How a step's gradient and update work is shared out: one or two groups.
-
-    Each group is a list of ``(i, rows)``: the rows ``rows`` (a slice) of parameter
-    array ``i``. Arrays of at least ``min_size`` / 2 elements are cut in two halves
-    of rows, one per group; smaller ones go whole to the group with less work. If
-    all the arrays together have fewer than ``min_size`` elements, there is one group.
-    The cut depends only on the shapes.
+    Forward propagation, J (normalised by ``m``), back-propagation into the
+    workspace's buffers, then the optimizer's update of the parameters in place;
+    unless J is not finite: the parameters have diverged, and are left as they are.
     """
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    if sum(sizes) < min_size:
-        return [[(i, slice(None)) for i in range(len(shapes))]]
-    groups, work = [[], []], [0, 0]
-    for i, (shape, size) in enumerate(zip(shapes, sizes)):
-        if 2 * size >= min_size:
-            half = (shape[0] + 1) // 2
-            groups[0].append((i, slice(0, half)))
-            groups[1].append((i, slice(half, shape[0])))
-            work[0] += size * half // shape[0]
-            work[1] += size - size * half // shape[0]
-        else:
-            lighter = int(work[1] < work[0])
-            groups[lighter].append((i, slice(None)))
-            work[lighter] += size
-    return groups
+    buffers = workspace.rows(X.shape[0])
+    activations = forward(X, coefs, intercepts, out=buffers.activations)
+    J = objective(activations, Y, w, coefs, alpha, loss, m)
+    if not np.isfinite(J):
+        return J
+    coef_grads, intercept_grads = backward(
+        activations, Y, w, coefs, alpha, loss, out=buffers, m=m
+    )
+    optimizer.update_params(coefs + intercepts, coef_grads + intercept_grads)
+    return J
 
 
-class BatchGradients:
-    """J and its gradients on a batch, and the optimizer's step, on the worker threads.
+def batches(X, Y, w, order, batch_size):
+    """The mini-batches of an epoch: ``(X, Y, w)`` of ``batch_size`` consecutive rows
+    of ``order`` (of every row in turn if None), the last one possibly smaller.
 
-    A batch goes through two stages, each shared out over the threads:
-
-    1. forward propagation, J and the errors delta[l], row by row: the rows are cut
-       as :func:`~sknn_sigmoid._parallel.batch_parts` says;
-    2. the gradients, and the optimizer's update, parameter by parameter: the
-       parameters are cut as :func:`parameter_parts` says (and, for a batch too
-       small to cut in rows, the blocks all run on one thread). Each block of rows of a
-       weight matrix needs all the batch's errors but no other block, and it is
-       updated while it is still in the cache.
-
-    No stage adds up partial results of another thread, and the cuts depend only on
-    the sizes of the batch and of the network, so results are bit-identical
-    whatever the number of threads.
+    Rows in order are views of the data. Shuffled rows are gathered a block of
+    batches at a time (about :data:`GATHER_BYTES` of X) into one buffer, whose
+    slices are the batches: contiguous rows, and one gather per block instead of
+    one per batch.
     """
-
-    def __init__(self, layer_sizes, batch_size, dtype, sparse_input, workers):
-        self.workspace = Workspace(layer_sizes, batch_size, dtype, sparse_input)
-        shapes = [c.shape for c in self.workspace.coef_grads]
-        shapes += [b.shape for b in self.workspace.intercept_grads]
-        self.groups = parameter_parts(shapes)
-        # A batch too small to cut in rows is too small to share out: one thread
-        # then takes every block in turn (the same blocks, so the same results).
-        self.one_group = [sum(self.groups, [])]
-        self.n_weights = sum(c.size for c in self.workspace.coef_grads)
-        self.workers = workers
-
-    def __call__(
-        self, X, Y, w, rows, coefs, intercepts, alpha, loss, m, optimizer=None
-    ):
-        """J and the gradients on ``rows`` of X, Y, w (a slice or an index array).
-
-        With an ``optimizer``, also take its step (unless J is not finite: the
-        parameters have diverged, and they are left as they are, the gradients
-        not computed).
-
-        Returns
-        -------
-        J : float
-        coef_grads, intercept_grads : list of ndarray
-            In the workspace's buffers (valid until the next call).
-        """
-        n_rows = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
-        workspace = self.workspace
-        # Sparse rows are gathered once, then cut into parts (and, in stage 2, into
-        # columns: hence the compressed-column copy).
-        X_sparse = X[rows] if sp.issparse(X) else None
-
-        def propagate(part):
-            if isinstance(rows, slice):
-                batch_rows = slice(rows.start + part.start, rows.start + part.stop)
-            else:
-                batch_rows = rows[part]
-            view = workspace.rows(part)
-            X_part, Y_part, w_part = view.gather(
-                None if sp.issparse(X) else X, Y, w, batch_rows
+    n = X.shape[0] if order is None else len(order)
+    if order is None:
+        for start in range(0, n, batch_size):
+            yield (
+                X[start : start + batch_size],
+                Y[start : start + batch_size],
+                w[start : start + batch_size],
             )
-            if X_part is None:
-                X_part = X_sparse[part]
-            activations = forward(X_part, coefs, intercepts, out=view.activations)
-            # The L2 penalty is counted once, in the first part.
-            J = objective(
-                activations, Y_part, w_part, coefs, alpha if part.start == 0 else 0.0,
-                loss, m,
-            )  # fmt: skip
-            deltas(activations, Y_part, w_part, coefs, loss, m, out=view)
-            return J
-
-        parts = batch_parts(n_rows, self.n_weights)
-        J = sum(self.workers.map(propagate, parts))
-        coef_grads, intercept_grads = workspace.coef_grads, workspace.intercept_grads
-        if optimizer is not None and not np.isfinite(J):
-            return J, coef_grads, intercept_grads  # diverged: no step
-
-        if X_sparse is not None:
-            X_batch = X_sparse.tocsc()
-        elif isinstance(rows, slice):
-            X_batch = X[rows]
+        return
+    row_bytes = X.shape[1] * X.dtype.itemsize
+    block = batch_size * max(1, GATHER_BYTES // (batch_size * row_bytes))
+    block = min(block, n)
+    X_block = None if sp.issparse(X) else np.empty((block, X.shape[1]), X.dtype)
+    Y_block = np.empty((block, Y.shape[1]), Y.dtype)
+    w_block = np.empty(block, w.dtype)
+    for first in range(0, n, block):
+        rows = order[first : first + block]
+        k = len(rows)
+        # mode="clip" writes straight into the buffer (the default goes through a
+        # temporary); the rows are valid indices.
+        if X_block is None:
+            Xb = X[rows]
         else:
-            X_batch = workspace.X[:n_rows]
-        A = [X_batch, *(a[:n_rows] for a in workspace.activations)]
-        D = [d[:n_rows] for d in workspace.deltas]
-        L = len(coefs)
-        params, grads = coefs + intercepts, coef_grads + intercept_grads
-        if optimizer is not None:
-            optimizer.begin_step(params)
-
-        def gradients_and_step(group):
-            for i, part in group:
-                if i < L:  # rows `part` of W[i + 1]: the inputs `part` of its layer
-                    grad = weight_gradient(
-                        A[i][:, part], D[i], coefs[i][part], alpha, m,
-                        out=grads[i][part],
-                    )  # fmt: skip
-                else:  # entries `part` of b[i - L + 1]
-                    grad = bias_gradient(D[i - L][:, part], out=grads[i][part])
-                if optimizer is not None:
-                    optimizer.update_part(i, part, params[i][part], grad)
-
-        groups = self.groups if len(parts) > 1 else self.one_group
-        self.workers.map(gradients_and_step, groups)
-        return J, coef_grads, intercept_grads
+            Xb = np.take(X, rows, axis=0, out=X_block[:k], mode="clip")
+        Yb = np.take(Y, rows, axis=0, out=Y_block[:k], mode="clip")
+        wb = np.take(w, rows, axis=0, out=w_block[:k], mode="clip")
+        for start in range(0, k, batch_size):
+            stop = start + batch_size
+            yield Xb[start:stop], Yb[start:stop], wb[start:stop]
 
 
 def run_epoch(
-    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, gradients
+    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, workspace
 ):
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
@@ -352,10 +238,12 @@ def run_epoch(
     if mean_weight == 0:
         return 0.0
     total_loss = 0.0
-    for batch in batch_slices(n, batch_size):
-        rows = batch if order is None else order[batch]
-        m = mean_weight * (batch.stop - batch.start)
-        J, _, _ = gradients(X, Y, w, rows, coefs, intercepts, alpha, loss, m, optimizer)
+    for X_batch, Y_batch, w_batch in batches(X, Y, w, order, batch_size):
+        m = mean_weight * X_batch.shape[0]
+        J = train_step(
+            X_batch, Y_batch, w_batch, coefs, intercepts, optimizer, workspace,
+            alpha=alpha, loss=loss, m=m,
+        )  # fmt: skip
         if not np.isfinite(J):
             return J  # the parameters have diverged: stop the epoch here
         total_loss += J * m
@@ -423,7 +311,6 @@ def train_stochastic(
     shuffle=True,
     train_rows=None,
     validation=None,
-    workers,
     callbacks=None,
     checkpoint=None,
 ):
@@ -451,8 +338,6 @@ def train_stochastic(
         Rows of ``X`` to train on (all if None).
     validation : Validation, default=None
         Held-out data scored after each epoch.
-    workers : RowWorkers
-        The threads that compute the parts of a batch.
     callbacks : EpochCallbacks, default=None
         Told when each epoch begins and ends; may ask to stop.
     checkpoint : Checkpoint, default=None
@@ -468,9 +353,7 @@ def train_stochastic(
     """
     n_train = X.shape[0] if train_rows is None else len(train_rows)
     layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
-    gradients = BatchGradients(
-        layer_sizes, batch_size, coefs[0].dtype, sp.issparse(X), workers
-    )
+    workspace = Workspace(layer_sizes, batch_size, coefs[0].dtype)
     params = coefs + intercepts
     for _ in range(n_epochs):
         before = [p.copy() for p in params], optimizer.snapshot()
@@ -485,7 +368,7 @@ def train_stochastic(
         epoch_loss = run_epoch(
             coefs, intercepts, optimizer, X, Y, w,
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
-            gradients=gradients,
+            workspace=workspace,
         )  # fmt: skip
         if not (all_finite(epoch_loss, params) and optimizer.is_finite()):
             kept_params, kept_state = before
@@ -501,9 +384,7 @@ def train_stochastic(
         progress.loss_curve.append(epoch_loss)
         score = None
         if validation is not None:
-            score, validation_loss = validation.evaluate(
-                coefs, intercepts, alpha, loss, workers
-            )
+            score, validation_loss = validation.evaluate(coefs, intercepts, alpha, loss)
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
             progress.validation_epochs.append(progress.n_iter)
@@ -534,7 +415,6 @@ def train_lbfgs(
     max_iter,
     max_fun,
     tol,
-    workers,
     progress,
     callbacks=None,
     checkpoint=None,
@@ -561,13 +441,13 @@ def train_lbfgs(
     L = len(coefs)
     layer_sizes = [X.shape[1], *(W.shape[1] for W in coefs)]
     n = X.shape[0]
-    gradients = BatchGradients(layer_sizes, n, dtype, sp.issparse(X), workers)
+    workspace = Workspace(layer_sizes, n, dtype)
     m = float(w.sum())
 
     def fun(theta):
         params = unpack(theta, shapes, dtype)
-        J, coef_grads, intercept_grads = gradients(
-            X, Y, w, slice(0, n), params[:L], params[L:], alpha, loss, m
+        J, coef_grads, intercept_grads = loss_and_gradients(
+            X, Y, w, params[:L], params[L:], alpha, loss, workspace, m
         )
         return J, pack(coef_grads + intercept_grads).astype(np.float64)
 

@@ -10,6 +10,7 @@ image the pipeline predicts.
 
 import math
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.ndimage import map_coordinates
@@ -19,10 +20,10 @@ from sklearn.utils.validation import (
     check_non_negative,
     validate_data,
 )
+from threadpoolctl import threadpool_info
 
 from . import _validation as v
 from ._base import keep_state_on_error
-from ._parallel import RowWorkers
 
 # Images are deskewed this many at a time, so that the work arrays stay small (the
 # sampling coordinates take 16 bytes a pixel: 13 MB for 1,024 images of 28 x 28).
@@ -114,6 +115,14 @@ def deskew(images):
     if not np.isfinite(images).all() or (images < 0).any():
         raise ValueError("images must hold finite, non-negative intensities.")
     return _deskew(images)
+
+
+def _threads_allowed():
+    """How many threads the caller lets numerical code use: the BLAS thread limit
+    (it follows ``threadpoolctl`` limits, ``OPENBLAS_NUM_THREADS`` and the limits
+    joblib sets in the workers of ``GridSearchCV(n_jobs=...)``), only read."""
+    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return max(1, min(counts)) if counts else 1
 
 
 def _deskew(images):
@@ -296,9 +305,20 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             out[start : start + CHUNK_ROWS] = _deskew(images).reshape(len(chunk), -1)
 
         # The chunks are independent, and cut by CHUNK_ROWS alone: the result is the
-        # same whatever the number of threads.
-        with RowWorkers() as workers:
-            workers.map(deskew_chunk, range(0, X.shape[0], CHUNK_ROWS))
+        # same whatever the number of threads (numpy and scipy.ndimage release the
+        # GIL; the work is elementwise, no BLAS).
+        starts = range(0, X.shape[0], CHUNK_ROWS)
+        n_threads = min(len(starts), _threads_allowed())
+        if n_threads <= 1:
+            for start in starts:
+                deskew_chunk(start)
+            return out
+        pool = ThreadPoolExecutor(n_threads)
+        try:
+            for _ in pool.map(deskew_chunk, starts):
+                pass
+        finally:  # after an error or Ctrl-C, the chunks not started are not run
+            pool.shutdown(cancel_futures=True)
         return out
 
     def _check_X(self, X, reset):

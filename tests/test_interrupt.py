@@ -96,22 +96,22 @@ def test_ctrl_c_in_the_middle_of_an_epoch_undoes_its_steps(
     # first 3 steps have changed the weights; the model of epoch 2 is kept.
     X, y = digits
     steps_per_epoch = math.ceil(len(y) / 50)
-    original = Optimizer.begin_step
+    original = Optimizer.update_params
     steps = []
 
-    def begin_step(self, params):
+    def update_params(self, params, grads):
         steps.append(1)
         if len(steps) == 2 * steps_per_epoch + 4:
             ctrl_c()
-        return original(self, params)
+        return original(self, params, grads)
 
-    monkeypatch.setattr(Optimizer, "begin_step", begin_step)
+    monkeypatch.setattr(Optimizer, "update_params", update_params)
     solver = "adam" if Optimizer is Adam else "sgd"
     est = SigmoidMLPClassifier((20,), solver=solver, batch_size=50, random_state=0)
     with pytest.warns(UserWarning, match="interrupted after 2 epochs"):
         est.fit(X, y)
     assert len(steps) == 2 * steps_per_epoch + 4
-    monkeypatch.setattr(Optimizer, "begin_step", original)
+    monkeypatch.setattr(Optimizer, "update_params", original)
     reference = trained_for(est, 2, X, y)
     assert_same_model(est, reference, X)
     assert est.n_iter_ == 2 and est.t_ == reference.t_

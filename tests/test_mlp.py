@@ -23,7 +23,6 @@ from sknn_sigmoid._network import (
     init_parameters,
     loss_and_gradients,
 )
-from sknn_sigmoid._parallel import RowWorkers
 from sknn_sigmoid._training import Validation
 
 
@@ -646,10 +645,7 @@ def test_held_out_accuracy_is_that_of_predict_when_outputs_saturate():
     assert np.sum((P == P.max(axis=1, keepdims=True)).sum(axis=1) > 1) > 0  # ties
     Y = (y_eval[:, None] == est.classes_).astype(float)
     validation = Validation(X_eval, Y, np.ones(len(y_eval)))
-    with RowWorkers() as workers:
-        accuracy, _ = validation.evaluate(
-            est.coefs_, est.intercepts_, 0.0, "squared_error", workers
-        )
+    accuracy, _ = validation.evaluate(est.coefs_, est.intercepts_, 0.0, "squared_error")
     assert accuracy == np.mean(est.predict(X_eval) == y_eval)
 
 
@@ -660,13 +656,10 @@ def test_held_out_accuracy_of_a_multilabel_target_needs_every_label_right():
     X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, -1.0]])
     Y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
     coefs, intercepts = [np.eye(2)], [np.zeros(2)]
-    with RowWorkers() as workers:
-        for multilabel, expected in ((True, 2 / 3), (False, 1.0)):
-            validation = Validation(X, Y, np.ones(3), multilabel)
-            accuracy, _ = validation.evaluate(
-                coefs, intercepts, 0.0, "squared_error", workers
-            )
-            assert accuracy == pytest.approx(expected)
+    for multilabel, expected in ((True, 2 / 3), (False, 1.0)):
+        validation = Validation(X, Y, np.ones(3), multilabel)
+        accuracy, _ = validation.evaluate(coefs, intercepts, 0.0, "squared_error")
+        assert accuracy == pytest.approx(expected)
 
 
 def test_early_stopping_on_a_multilabel_target_scores_its_predictions(held_out):

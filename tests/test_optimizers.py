@@ -359,25 +359,6 @@ def test_adam_follows_the_adaptive_schedule():
     assert_allclose(theta[0], -0.02 * np.sign(grads[0]), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["plain", "momentum", "nesterov", "adam"])
-def test_a_step_taken_in_parts_equals_the_whole_step(name):
-    # Training updates each block of rows of a parameter on its own thread:
-    # begin_step once, then update_part for every block, in any order.
-    params, parted = make_params(), make_params()
-    whole, in_parts = make_optimizers(params)[name], make_optimizers(parted)[name]
-    for grads in make_grads():
-        whole.update_params(params, grads)
-        in_parts.begin_step(parted)
-        for i in reversed(range(len(parted))):
-            half = (parted[i].shape[0] + 1) // 2
-            for rows in (slice(half, None), slice(0, half)):
-                in_parts.update_part(i, rows, parted[i][rows], grads[i][rows])
-    for theta, theta_parted in zip(params, parted):
-        np.testing.assert_array_equal(theta, theta_parted)
-    if name == "adam":
-        assert in_parts.t == whole.t == N_STEPS
-
-
 @pytest.mark.parametrize("name", ["momentum", "nesterov", "adam"])
 def test_restoring_a_snapshot_undoes_the_steps_since(name):
     grads = make_grads()

@@ -8,15 +8,25 @@
   the bit (hypothesis draws the invalid values).
 * Learning rates far too large and inputs far too large end in a clear error or a
   warning, never in NaN or infinite weights or probabilities.
-* Results depend on ``random_state`` only: not on the process (joblib workers), the
-  number of BLAS threads, ``GridSearchCV(n_jobs=...)`` or concurrent callers.
+* The same data and ``random_state`` give the same bits in one process with the
+  same BLAS settings; on another number of BLAS threads, in joblib workers, in
+  ``GridSearchCV(n_jobs=...)`` or beside concurrent callers, results agree to
+  rounding and choose the same models.
+* The BLAS thread limits are the caller's during and after every fit,
+  ``partial_fit`` and prediction, whether it returns, raises or is interrupted,
+  and whatever other threads do with them; a process forked from a fitting
+  thread works.
 * Properties of the fitted model on small random data sets (hypothesis):
   probabilities form distributions that agree with ``predict``; full-batch gradient
   descent does not depend on the order of the rows; float32 follows float64.
 """
 
 import copy
+import os
 import pickle
+import signal
+import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,6 +46,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import sknn_sigmoid._training as training
 from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
 from sknn_sigmoid.cli import main
 
@@ -658,25 +669,50 @@ def test_same_random_state_gives_bit_identical_fits(digits, estimator, sparse, f
     assert fits[0].loss_curve_ == fits[1].loss_curve_
 
 
-def test_thread_count_does_not_change_the_fit(digits):
-    # One BLAS thread (one worker thread) or the machine's all: the same bits.
+def parameters_close(a, b, rtol, atol):
+    for x, y in zip(parameters(a), parameters(b)):
+        assert x.dtype == y.dtype
+        assert_allclose(x, y, rtol=rtol, atol=atol)
+
+
+def test_a_fit_on_one_blas_thread_follows_the_fit_on_all(digits):
+    # One BLAS thread or the machine's all: a product's sums may be cut otherwise,
+    # so the weights differ by rounding, which a few steps of training carry on.
     X, y = digits
     est = SigmoidMLPClassifier(hidden_layer_sizes=(20,), batch_size=256, max_iter=3,
                                random_state=0)  # fmt: skip
-    fits = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with threadpool_limits(1, user_api="blas"):
-            fits.append(clone(est).fit(X, y))
-        fits.append(clone(est).fit(X, y))
-    assert_same_parameters(*fits)
-    assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+            one = clone(est).fit(X, y)
+        every = clone(est).fit(X, y)
+    parameters_close(one, every, rtol=1e-6, atol=1e-9)
+    assert_array_equal(one.predict(X), every.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prediction_on_one_blas_thread_is_that_on_all_to_rounding(
+    digits, Estimator, dtype
+):
+    X, y = digits
+    X = np.tile(X, (3, 1)).astype(dtype)  # products large enough for two threads
+    y = np.tile(y, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Estimator(random_state=0, max_iter=5).fit(X, y)
+    with threadpool_limits(1, user_api="blas"):
+        one = est.predict_proba(X)
+    every = est.predict_proba(X)
+    eps = np.finfo(dtype).eps
+    assert_allclose(one, every, rtol=0, atol=64 * eps)
+    assert_array_equal(est.predict(X), est.classes_[np.argmax(every, axis=1)])
 
 
 def grid_search(X, y, n_jobs):
     search = GridSearchCV(
         SigmoidMLPClassifier(batch_size=128, max_iter=8, random_state=0),
-        {"hidden_layer_sizes": [(8,), (16,)], "learning_rate_init": [0.01, 0.03]},
+        {"hidden_layer_sizes": [(8,), (16,)], "learning_rate_init": [0.003, 0.03]},
         cv=3,
         n_jobs=n_jobs,
     )
@@ -685,27 +721,26 @@ def grid_search(X, y, n_jobs):
         return search.fit(X, y)
 
 
-def test_grid_search_in_two_processes_equals_one_process(digits):
+def test_grid_search_in_two_processes_picks_what_one_process_picks(digits):
+    # The workers of n_jobs=2 run with one BLAS thread each (joblib's limit), the
+    # main process with all: the scores agree to rounding, the choice is the same.
     X, y = digits[0][:600], digits[1][:600]
     serial, parallel = grid_search(X, y, 1), grid_search(X, y, 2)
     scores = serial.cv_results_["mean_test_score"]
-    assert len(set(scores)) > 1  # the candidates differ, so the comparison means much
-    assert_array_equal(parallel.cv_results_["mean_test_score"], scores)
-    assert_array_equal(
-        parallel.cv_results_["std_test_score"], serial.cv_results_["std_test_score"]
-    )
+    assert np.ptp(scores) > 0.05  # the candidates differ, so the choice means much
+    assert_allclose(parallel.cv_results_["mean_test_score"], scores, atol=0.01)
     assert parallel.best_params_ == serial.best_params_
-    assert_same_parameters(parallel.best_estimator_, serial.best_estimator_)
+    parameters_close(
+        parallel.best_estimator_, serial.best_estimator_, rtol=1e-4, atol=1e-6
+    )
 
 
-def test_grid_search_on_threads_equals_one_thread(digits):
-    # joblib's "threading" backend fits in threads other than the main one, where
-    # the BLAS limit must hold as in the main thread (log-loss scores show the last
-    # bits of the probabilities; accuracy would hide them).
+def test_grid_search_on_threads_scores_as_one_thread(digits):
+    # joblib's "threading" backend fits in threads other than the main one, side by
+    # side (log-loss scores show the last bits of the probabilities).
     X, y = digits[0][:600], digits[1][:600]
 
     def search(n_jobs):
-        # Products large enough for OpenBLAS to use several threads if let.
         est = SigmoidMLPClassifier((400,), batch_size=400, max_iter=3, random_state=0)
         grid = GridSearchCV(
             est, {"alpha": [1e-4, 1e-3]}, cv=3, n_jobs=n_jobs, scoring="neg_log_loss"
@@ -718,7 +753,7 @@ def test_grid_search_on_threads_equals_one_thread(digits):
     with joblib.parallel_config(backend="threading"):
         threaded = search(2)
     for key in ("split0_test_score", "split1_test_score", "split2_test_score"):
-        assert_array_equal(threaded.cv_results_[key], serial.cv_results_[key])
+        assert_allclose(threaded.cv_results_[key], serial.cv_results_[key], rtol=1e-5)
 
 
 def fit_and_return_parameters(seed, X, y):
@@ -731,7 +766,7 @@ def fit_and_return_parameters(seed, X, y):
         return parameters(est.fit(X, y))
 
 
-def test_fit_in_joblib_worker_equals_fit_in_main_process(digits):
+def test_fit_in_joblib_worker_follows_fit_in_main_process(digits):
     X, y = digits[0][:600], digits[1][:600]
     seeds = range(4)
     in_workers = Parallel(n_jobs=2)(
@@ -741,7 +776,7 @@ def test_fit_in_joblib_worker_equals_fit_in_main_process(digits):
         here = fit_and_return_parameters(seed, X, y)
         assert len(here) == len(worker_parameters)
         for a, b in zip(here, worker_parameters):
-            assert_array_equal(a, b)
+            assert_allclose(a, b, rtol=1e-5, atol=1e-8)
 
 
 def blas_threads():
@@ -758,17 +793,17 @@ def test_predict_proba_from_eight_threads_at_once(digits, Estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = Estimator(random_state=0, max_iter=5).fit(X, y)
-    X_many = np.tile(X, (3, 1))  # 5391 rows: three prediction chunks
+    X_many = np.tile(X, (3, 1))  # 5391 rows: two prediction chunks
     expected = est.predict_proba(X_many)
     limits = blas_threads()
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: est.predict_proba(X_many), range(32)))
     for result in results:
-        assert_array_equal(result, expected)
-    assert blas_threads() == limits  # the BLAS thread limits are restored
+        assert_allclose(result, expected, rtol=0, atol=1e-12)
+    assert blas_threads() == limits
 
 
-def test_fits_in_four_threads_at_once_equal_sequential_fits(digits):
+def test_fits_in_four_threads_at_once_follow_sequential_fits(digits):
     X, y = digits
     estimators = [
         SigmoidMLPClassifier(
@@ -783,7 +818,154 @@ def test_fits_in_four_threads_at_once_equal_sequential_fits(digits):
         with ThreadPoolExecutor(4) as pool:
             concurrent = list(pool.map(lambda est: clone(est).fit(X, y), estimators))
     for a, b in zip(expected, concurrent):
-        assert_same_parameters(a, b)
+        parameters_close(a, b, rtol=1e-6, atol=1e-9)
+    assert blas_threads() == limits
+
+
+# ---------------------------------------------------------------------------------
+# Process-wide state: the BLAS thread limits are the caller's, before, during and
+# after every call, whatever ends it.
+
+
+def on_step(monkeypatch, hook):
+    """Call ``hook(i)`` before the i-th training step (from 1) of every fit."""
+    original, calls = training.train_step, {"n": 0}
+
+    def step(*args, **kwargs):
+        calls["n"] += 1
+        hook(calls["n"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", step)
+
+
+def small_fit(X, y, **params):
+    est = SigmoidMLPClassifier((16,), batch_size=64, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.set_params(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_partial_fit_and_predict_leave_the_blas_limits_alone(
+    digits, Estimator, monkeypatch
+):
+    X, y = digits
+    limits = blas_threads()
+    seen = []
+    on_step(monkeypatch, lambda i: seen.append(blas_threads()))
+    est = Estimator(batch_size=64, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        est.partial_fit(X, y)
+    est.predict_proba(X)
+    with pytest.raises(ValueError):
+        est.fit(X, y[:10])
+    with pytest.raises(ValueError):
+        est.predict(np.full_like(X, np.nan))
+    assert seen and all(during == limits for during in seen)
+    assert blas_threads() == limits
+
+
+def test_a_callers_limits_set_in_another_thread_while_a_fit_runs(digits, monkeypatch):
+    # Another thread takes one BLAS thread while the fit runs and ends its block
+    # before the fit ends: the fit runs under the caller's limit while it holds,
+    # and the limits are those of before once both have ended.
+    X, y = digits
+    limits = blas_threads()
+    entered, leave, left = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def caller():
+        with threadpool_limits(1, user_api="blas"):
+            entered.set()
+            leave.wait(60)
+        left.set()
+
+    def hook(i):
+        if i == 2:
+            threading.Thread(target=caller).start()
+            assert entered.wait(60)
+            seen["inside"] = {n for _, n in blas_threads()}
+            leave.set()
+            assert left.wait(60)
+
+    on_step(monkeypatch, hook)
+    small_fit(X, y)
+    assert seen["inside"] == {1}
+    assert blas_threads() == limits
+
+
+@pytest.mark.parametrize("where", ["fit", "partial_fit", "predict"])
+def test_ctrl_c_leaves_the_blas_limits_and_the_model(digits, where, monkeypatch):
+    X, y = digits
+    est = small_fit(X, y)
+    before, proba = copy.deepcopy(est.coefs_), est.predict_proba(X)
+    limits = blas_threads()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "predict":
+        monkeypatch.setattr(training, "forward", interrupt)
+    else:
+        on_step(monkeypatch, lambda i: i == 3 and interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        if where == "predict":
+            est.predict_proba(X)
+        else:
+            getattr(est, where)(X, y)
+    assert blas_threads() == limits
+    monkeypatch.undo()
+    for a, b in zip(est.coefs_, before):
+        assert_array_equal(a, b)
+    assert_array_equal(est.predict_proba(X), proba)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_a_process_forked_from_a_fitting_thread_works(digits, monkeypatch):
+    # A fit in a thread of its own forks (a callback might) at several steps: each
+    # child has the limits of before and fits and predicts, within a minute.
+    X, y = digits
+    limits = blas_threads()
+    parent, children = os.getpid(), []
+
+    def child():
+        try:
+            ok = blas_threads() == limits
+            P = small_fit(X, y, max_iter=1).predict_proba(X)
+            ok = ok and np.allclose(P.sum(axis=1), 1) and blas_threads() == limits
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+
+    def hook(i):
+        if os.getpid() == parent and i % 5 == 0 and len(children) < 6:
+            pid = os.fork()
+            if pid == 0:
+                child()
+            children.append(pid)
+
+    on_step(monkeypatch, hook)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(small_fit, X, y, max_iter=1).result()
+    monkeypatch.undo()
+    statuses = []
+    for pid in children:
+        deadline = time.monotonic() + 60
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                statuses.append(os.waitstatus_to_exitcode(status))
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                statuses.append("hung")
+                break
+            time.sleep(0.05)
+    assert statuses == [0] * len(children) and children
     assert blas_threads() == limits
 
 

@@ -15,8 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_array
 
-from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _parallel
-from sknn_sigmoid._parallel import PREDICT_CHUNK_ROWS
+from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier
+from sknn_sigmoid._training import PREDICT_CHUNK_ROWS
 
 # The fits here run a few epochs to test what input they take and refuse, not how
 # far they converge: their ConvergenceWarnings are expected.
@@ -279,13 +279,9 @@ def data_with_bad_value_in_last_chunk(n_features, bad, sparse):
 @pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, OneVsRestLogistic])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("threads", [1, 2])
 def test_predict_rejects_nan_or_infinity_in_any_chunk_as_validate_data_does(
-    fitted, Estimator, bad, sparse, threads, monkeypatch
+    fitted, Estimator, bad, sparse
 ):
-    # On one thread the chunks run in turn; on two, the error comes from a worker.
-    monkeypatch.setattr(_parallel, "available_threads", lambda: threads)
-    assert _parallel.RowWorkers().n_threads == threads
     est = fitted[Estimator]
     X, _ = data_with_bad_value_in_last_chunk(est.n_features_in_, bad, sparse)
     with pytest.raises(ValueError) as expected:
@@ -319,7 +315,7 @@ def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch
     import sknn_sigmoid._training as training
 
     calls = {"n": 0}
-    original = training.deltas
+    original = training.backward
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -327,7 +323,7 @@ def test_interrupted_fit_keeps_fitted_model(data, fitted, Estimator, monkeypatch
             raise RuntimeError("stop")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training, "deltas", failing)
+    monkeypatch.setattr(training, "backward", failing)
     est.set_params(warm_start=True, batch_size=10)
     try:
         with pytest.raises(RuntimeError, match="stop"):
