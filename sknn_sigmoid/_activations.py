@@ -14,6 +14,8 @@ and each comes with its output error delta[L] = dJ/dz[L].
 
 import numpy as np
 
+from ._blas import dot
+
 
 def sigmoid(Z, out=None):
     """Return a = sigmoid(z) = 1 / (1 + exp(-z)).
@@ -94,7 +96,7 @@ def squared_error(A, Y, w, m):
     -------
     float
     """
-    return float(w @ np.square(A - Y).sum(axis=1)) / (2 * m)
+    return dot(w, np.square(A - Y).sum(axis=1)) / (2 * m)
 
 
 def squared_error_delta(A, Y, w, m, out=None):
@@ -148,7 +150,7 @@ def log_loss(A, Y, w, m):
     # The clip keeps both logarithms finite, so y log a is 0 where y is 0.
     log_likelihood = np.log(A) * Y
     log_likelihood += np.log1p(np.negative(A, out=A), out=A) * (1 - Y)
-    return -float(w @ log_likelihood.sum(axis=1)) / m
+    return -dot(w, log_likelihood.sum(axis=1)) / m
 
 
 def log_loss_delta(A, Y, w, m, out=None):

@@ -91,6 +91,14 @@ def scal(a, x):
     return x
 
 
+def dot(x, y):
+    """The dot product of two vectors of the same length, as a Python float."""
+    dot_ = _DOT.get(x.dtype)
+    if dot_ is not None and y.dtype == x.dtype and x.ndim == y.ndim == 1:
+        return float(dot_(x, y))
+    return float(np.dot(x, y))
+
+
 def sum_of_squares(x):
     """The sum of the squares of the entries of x, as a Python float."""
     if x.flags.c_contiguous and x.dtype in _DOT:

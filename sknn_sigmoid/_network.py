@@ -59,6 +59,13 @@ INITIALIZERS = {
 }
 
 
+def weighted_mean(Y, w):
+    """The mean of the rows of Y weighted by w, in float64 (a product through
+    scipy's BLAS, as every product of training)."""
+    w = np.asarray(w, np.float64)
+    return matmul(w[np.newaxis], np.asarray(Y, np.float64))[0] / float(w.sum())
+
+
 def frequency_logits(Y, w, low=0.01):
     """The output biases b[L] at which a[L] answers each target's frequency.
 
@@ -80,7 +87,7 @@ def frequency_logits(Y, w, low=0.01):
     -------
     ndarray of shape (n[L],), float64
     """
-    p = np.asarray(w, np.float64) @ np.asarray(Y, np.float64) / np.sum(w, dtype=float)
+    p = weighted_mean(Y, w)
     p = np.clip(p, low, 1 - low)
     return np.log(p) - np.log1p(-p)
 
@@ -103,11 +110,16 @@ def frequency_loss(Y, w, loss):
     -------
     float
     """
-    Y = np.asarray(Y, np.float64)
-    w = np.asarray(w, np.float64)
-    m = float(w.sum())
-    p = w @ Y / m
-    return LOSS_FUNCTIONS[loss](np.broadcast_to(p, Y.shape).copy(), Y, w, m)
+    # Both losses are sums over samples of terms linear in y (and, for the squared
+    # error, in y^2), so J of a constant output p needs only the weighted means of
+    # y and y^2: one pass over Y, not a loss evaluated on an array the size of Y.
+    p = weighted_mean(Y, w)
+    if loss == "squared_error":
+        mean_of_squares = weighted_mean(np.square(Y, dtype=np.float64), w)
+        return float(np.sum(mean_of_squares - p * p)) / 2
+    eps = np.finfo(np.float64).eps
+    q = np.clip(p, eps, 1 - eps)  # as log_loss clips the outputs
+    return -float(np.sum(p * np.log(q) + (1 - p) * np.log1p(-q)))
 
 
 def init_parameters(

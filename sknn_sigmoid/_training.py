@@ -18,6 +18,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._blas import dot
 from ._network import (
     backward,
     clipped_sigmoid,
@@ -84,7 +85,7 @@ class Validation:
         else:
             hits = predicted_indices(Z, threshold=0.0) == predicted_indices(self.Y)
         A = clipped_sigmoid(Z)
-        accuracy = float(self.w @ hits) / float(self.w.sum())
+        accuracy = dot(self.w, hits.astype(self.w.dtype)) / float(self.w.sum())
         return accuracy, objective([A], self.Y, self.w, coefs, alpha, loss)
 
 

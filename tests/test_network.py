@@ -511,6 +511,23 @@ def test_frequency_loss_by_hand():
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+@pytest.mark.parametrize("targets", ["one_hot", "multilabel", "soft"])
+def test_frequency_loss_is_the_loss_of_the_constant_output(loss, targets):
+    # The closed form against the loss evaluated on outputs answering p everywhere.
+    rng = np.random.default_rng(5)
+    Y = {
+        "one_hot": np.eye(4)[rng.integers(0, 4, 60)],
+        "multilabel": (rng.random((60, 4)) < 0.3).astype(float),
+        "soft": rng.random((60, 4)),
+    }[targets]
+    w = rng.random(60)
+    p = w @ Y / w.sum()
+    A = np.broadcast_to(p, Y.shape).copy()
+    direct = LOSS_FUNCTIONS[loss](A, Y, w, w.sum())
+    assert_allclose(frequency_loss(Y, w, loss), direct, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
 def test_frequency_loss_is_the_least_of_constant_outputs(loss):
     rng = np.random.default_rng(3)
     Y = np.eye(4)[rng.integers(0, 4, 50)]
