@@ -41,6 +41,7 @@ from pathlib import Path
 from statistics import median
 
 import numpy as np
+import scipy
 import sklearn
 import threadpoolctl
 from sklearn.exceptions import ConvergenceWarning
@@ -283,6 +284,28 @@ def child_memory(kind, npy):
     print(json.dumps({"above_data_MiB": (peak - before) / 2**20}))
 
 
+def _commit():
+    """The repository's commit, with "+changes" if the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def machine():
     blas = [
         {k: info.get(k) for k in ("internal_api", "version", "architecture", "prefix")}
@@ -302,7 +325,9 @@ def machine():
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
+        "commit": _commit(),
         "torch": None if torch is None else torch.__version__,
         "blas": blas,
     }
@@ -476,12 +501,14 @@ def report(results):
 
 
 def draw(results, path):
-    """Seconds per epoch by batch size, one line per contender."""
+    """Seconds per epoch by batch size, one line per contender, and each one's
+    ratio to scikit-learn's with the targets."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         print("matplotlib is not installed: no figure")
         return
@@ -491,26 +518,55 @@ def draw(results, path):
         "pytorch": "PyTorch (CPU)",
         "floor": "the matrix products alone (floor)",
     }
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
     for name, label in labels.items():
-        points = [results[f"epoch_batch_{b}"]["seconds"].get(name) for b in BATCH_SIZES]
-        if None in points:
+        rows = [results[f"epoch_batch_{b}"] for b in BATCH_SIZES]
+        if any(name not in row["seconds"] for row in rows):
             continue
         style = "--" if name == "floor" else "-"
-        ax.plot(BATCH_SIZES, points, style, marker="o", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(BATCH_SIZES, [str(b) for b in BATCH_SIZES])
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("seconds per epoch (median)")
+        left.plot(
+            BATCH_SIZES,
+            [row["seconds"][name] for row in rows],
+            style,
+            marker="o",
+            label=label,
+        )
+        right.plot(
+            BATCH_SIZES,
+            [row["ratio_to_scikit_learn"][name] for row in rows],
+            style,
+            marker="o",
+            label=label,
+        )
+    right.plot(
+        BATCH_SIZES,
+        [TARGETS[b] for b in BATCH_SIZES],
+        "k_",
+        markersize=18,
+        markeredgewidth=2,
+        linestyle="none",
+        label="target for sknn_sigmoid",
+    )
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(BATCH_SIZES, [str(b) for b in BATCH_SIZES])
+        ax.set_xlabel("batch size")
+        ax.grid(alpha=0.3)
+    left.set_yscale("log")
+    for axis in (left.yaxis,):
+        axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    left.set_ylabel("seconds per epoch (median)")
+    right.set_ylim(0, 1.1)
+    right.set_ylabel("time / scikit-learn's time")
+    right.legend(fontsize=7, loc="lower right")
     m = results["machine"]
     kernel = ", ".join(sorted({b["architecture"] or "?" for b in m["blas"]}))
-    ax.set_title(
-        f"MNIST 784-300-10, float32, SGD with momentum\n"
+    fig.suptitle(
+        f"One epoch of MNIST, 784-300-10, float32, SGD with momentum: "
         f"{m['cpu']}, {m['cores']} cores, OpenBLAS {kernel} kernel",
         fontsize=9,
     )
-    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"Figure written to {path}")
@@ -521,7 +577,9 @@ def main():
     parser.add_argument("--data", default=os.environ.get("SKNN_SIGMOID_MNIST"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "speed.json"))
-    parser.add_argument("--figure", default=str(REPO / "benchmarks" / "speed.png"))
+    parser.add_argument(
+        "--figure", default=str(REPO / "docs" / "_static" / "speed.png")
+    )
     parser.add_argument(
         "--rows", type=int, default=None, help="train on the first ROWS images only"
     )
