@@ -553,10 +553,11 @@ class ElasticDistortion(_Distortion):
     ----------
     alpha : float, default=34.0
         The scale of the displacements, in pixels. 0 leaves every image as it is.
-        The smoothed field is small (its standard deviation is about
-        0.16 / sigma), so alpha is large: Simard et al. used alpha = 34 with
-        sigma = 4 on MNIST's 28 x 28 images, moving pixels by about one pixel and
-        at most a few. Scale both with the size of the images.
+        The smoothed field is small (away from the border, each of dr and dc
+        has a standard deviation of about 0.16 / sigma before the scaling), so
+        alpha is large: Simard et al. used alpha = 34 with sigma = 4 on MNIST's
+        28 x 28 images, displacements of about 1.4 pixels. For images k times
+        as large, k sigma and k^2 alpha give displacements k times as large.
     sigma : float, default=4.0
         The standard deviation of the Gaussian smoothing, in pixels; 0 leaves the
         field unsmoothed.
