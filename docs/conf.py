@@ -51,7 +51,12 @@ smartquotes_action = "qe"
 # -- API reference: autosummary, autodoc and numpydoc ------------------------------
 # autosummary writes one page per public object into gen_modules/ (not committed).
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+# __call__ is how the distortions of preprocessing are used.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": True,
+    "special-members": "__call__",
+}
 autodoc_typehints = "none"
 add_module_names = False
 

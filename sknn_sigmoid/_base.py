@@ -30,6 +30,7 @@ from ._epochs import Checkpoint, EpochReport
 from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
 from ._training import (
+    Distortion,
     Progress,
     StoppingRule,
     Validation,
@@ -209,6 +210,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     the estimator stays as it was).
     """
     validate_params(est, est._parameter_constraints)
+    _check_augment(est, X)
     fitted = hasattr(est, "classes_")
     check_label_kinds(y, "y")
     multilabel = is_label_matrix(y)
@@ -250,6 +252,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
             raise ValueError("The class and sample weights are all zero.")
     check_total_weight(w)
     rng = check_random_state(est.random_state)
+    augment_seed = _augment_seed(est, rng)
 
     # Whether this call holds out a validation set: the validation attributes
     # describe the model only then (an earlier call's scores stay in the history).
@@ -295,9 +298,13 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
             optimizer = _optimizer_to_continue(est, incremental and warm)
             if optimizer is None:
                 optimizer = make_optimizer(est, coefs + intercepts)
+            distort = None
+            if augment_seed is not None:
+                augment_rng = _augment_generator(augment_seed, progress.t)
+                distort = Distortion(est.augment, augment_rng)
             _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, callbacks, checkpoint, multilabel,
+                incremental, callbacks, checkpoint, multilabel, distort,
             )  # fmt: skip
     except KeyboardInterrupt:
         # Training runs on this thread alone: nothing writes the parameters now.
@@ -310,6 +317,51 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     _store(est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel)
     callbacks.fit_ends()
     return est
+
+
+def _check_augment(est, X):
+    """Refuse what ``augment`` cannot do: L-BFGS, and sparse input."""
+    if getattr(est, "augment", None) is None:
+        return
+    name = type(est).__name__
+    if est.solver == "lbfgs":
+        raise ValueError(
+            f"{name}: augment draws new distortions of the training data at every "
+            "step, but L-BFGS needs the same objective at every step. Use "
+            "solver='sgd' or 'adam' with augment, or set augment=None."
+        )
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name}: augment distorts dense images, but X is a sparse matrix. "
+            "Convert it with X.toarray(), or set augment=None."
+        )
+
+
+def _augment_seed(est, rng):
+    """Four words to seed the generator of ``augment`` with (None without augment).
+
+    They are drawn from a copy of the estimator's generator, which stays where it
+    was: the initial weights, the validation split and the shuffles are those of
+    the same fit without augment.
+    """
+    if getattr(est, "augment", None) is None:
+        return None
+    return copy.deepcopy(rng).randint(2**32, size=4, dtype=np.uint32).tolist()
+
+
+def _augment_generator(seed, t):
+    """The generator ``augment`` draws its distortions from in a call to ``fit`` or
+    ``partial_fit``: seeded by ``seed`` (:func:`_augment_seed`) and by ``t``, the
+    number of samples the model was trained on before this call.
+
+    An int ``random_state`` starts every call from the same state, so each call to
+    ``partial_fit`` (or to ``fit`` with ``warm_start``) would distort its data as
+    the one before did; ``t`` differs from call to call (it grows with every epoch),
+    so each draws new distortions, and two models trained alike with the same
+    seed draw the same ones.
+    """
+    sequence = np.random.SeedSequence([*seed, int(t)])
+    return np.random.RandomState(np.random.MT19937(sequence))
 
 
 def _epoch_report(est, first_epoch, incremental):
@@ -425,10 +477,11 @@ def _copy_network(est, layer_sizes, incremental):
 
 def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental,
-    callbacks, checkpoint, multilabel=False,
+    callbacks, checkpoint, multilabel=False, distort=None,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
-    out of epochs before its stopping rule ended it."""
+    out of epochs before its stopping rule ended it. ``distort`` (``augment``)
+    distorts every training batch."""
     n_samples = X.shape[0]
     train_rows, validation = None, None
     if _validates(est, incremental):
@@ -457,6 +510,7 @@ def _run_gradient_descent(
         validation=validation,
         callbacks=callbacks,
         checkpoint=checkpoint,
+        distort=distort,
     )
     converged = stopped_by is not None
     progress.stopped = converged

@@ -172,6 +172,29 @@ class SigmoidMLPClassifier(
         far; with "lbfgs", the last iteration) is kept, and a ``UserWarning`` (as
         scikit-learn's ``MLPClassifier``) says so; one before the first epoch ends
         is raised, the estimator left as it was.
+    augment : callable or None, default=None
+        Data augmentation: a callable ``augment(X_batch, rng)`` that returns a
+        randomly distorted copy of a training batch, such as
+        :class:`~sknn_sigmoid.preprocessing.ElasticDistortion` or
+        :class:`~sknn_sigmoid.preprocessing.RandomAffine`. ``X_batch`` is the
+        batch's inputs as the estimator sees them (after the earlier steps of a
+        pipeline): a read-only 2-D float array of shape (batch, n_features),
+        of the training dtype, which must not be modified; ``rng`` a
+        ``numpy.random.RandomState`` derived from ``random_state``, to draw the
+        distortions from. It must return a new array of the batch's shape and
+        dtype (a batch that is not one is an error, and a fitted model stays as
+        it was). Every mini-batch of every epoch of ``fit`` and ``partial_fit``
+        is distorted anew (the whole training part, with full batches); the
+        data held out by ``early_stopping`` and the data given to ``predict``
+        or ``score`` never are. ``loss_curve_`` is then the loss on the
+        distorted batches. With an int ``random_state`` two fits give the same
+        distortions, and the same initial weights, validation split and
+        shuffles as without ``augment``; successive calls to ``partial_fit``
+        draw new distortions. Not with ``solver="lbfgs"`` (which needs the same
+        objective at every step) nor sparse input; both are errors. To be saved
+        with the model (pickle, joblib) and cloned, the callable must be
+        picklable: a plain function or an object such as the two above, whose
+        parameters ``GridSearchCV`` can tune (``augment__alpha``).
 
     Attributes
     ----------
@@ -267,6 +290,7 @@ class SigmoidMLPClassifier(
         "warm_start": v.boolean,
         "random_state": v.random_state,
         "verbose": v.either(v.boolean, v.integer(0)),
+        "augment": v.augmentation,
     }
     _network_loss = property(lambda self: self.loss)
 
@@ -297,6 +321,7 @@ class SigmoidMLPClassifier(
         warm_start=False,
         random_state=None,
         verbose=False,
+        augment=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.loss = loss
@@ -323,6 +348,7 @@ class SigmoidMLPClassifier(
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.augment = augment
 
     def forward(self, X):
         """Forward propagation: the activations of every layer, a[0], a[1], ..., a[L].
@@ -352,6 +378,7 @@ class SigmoidMLPClassifier(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()  # ClassifierMixin's come first
         tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = self.augment is None  # augment distorts dense images
         return tags
 
     def _hidden_layer_sizes(self):

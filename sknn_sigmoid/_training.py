@@ -216,9 +216,53 @@ def batches(X, Y, w, order, batch_size):
             yield Xb[start:stop], Yb[start:stop], wb[start:stop]
 
 
+class Distortion:
+    """An estimator's ``augment`` applied to its training batches, its output checked.
+
+    ``augment(X_batch, rng)`` is given a read-only view of the batch (its rows may be
+    those of the user's X, which training never writes) and ``rng``, and must
+    return a new array of the batch's shape and dtype holding finite values.
+
+    Parameters
+    ----------
+    augment : callable
+        The estimator's ``augment`` parameter.
+    rng : numpy.random.RandomState
+        The generator of the distortions, drawn from batch after batch.
+    """
+
+    def __init__(self, augment, rng):
+        self.augment = augment
+        self.rng = rng
+
+    def __call__(self, X_batch):
+        view = X_batch.view()
+        view.flags.writeable = False
+        X_new = self.augment(view, self.rng)
+        if not isinstance(X_new, np.ndarray):
+            raise TypeError(
+                f"augment must return a numpy array (the distorted batch); it "
+                f"returned {type(X_new).__name__}."
+            )
+        if X_new.shape != X_batch.shape:
+            raise ValueError(
+                f"augment returned an array of shape {X_new.shape} for a batch of "
+                f"shape {X_batch.shape}; it must return the batch's shape."
+            )
+        if X_new.dtype != X_batch.dtype:
+            raise TypeError(
+                f"augment returned an array of dtype {X_new.dtype} for a batch of "
+                f"dtype {X_batch.dtype}; it must keep the batch's dtype."
+            )
+        if not np.isfinite(X_new).all():
+            raise ValueError("augment returned a batch holding NaN or infinity.")
+        return np.ascontiguousarray(X_new)
+
+
 def run_epoch(
-    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, workspace
-):
+    coefs, intercepts, optimizer, X, Y, w, *, order, batch_size, alpha, loss, workspace,
+    distort=None,
+):  # fmt: skip
     """One pass of gradient descent over the samples ``order`` (all, in turn, if None).
 
     A batch of b of the n samples normalises its loss by b / n of the total weight m,
@@ -226,7 +270,8 @@ def run_epoch(
     uniform weights this is the batch's own weight; with class weights, a batch
     without the heavy classes counts little, as it should). Its L2 penalty is divided
     by the same normaliser, as in scikit-learn: over an epoch, the penalty counts
-    n / b times.
+    n / b times. ``distort`` (a :class:`Distortion`), if given, replaces each
+    batch's inputs by distorted ones before its step.
 
     Returns
     -------
@@ -240,6 +285,8 @@ def run_epoch(
         return 0.0
     total_loss = 0.0
     for X_batch, Y_batch, w_batch in batches(X, Y, w, order, batch_size):
+        if distort is not None:
+            X_batch = distort(X_batch)
         m = mean_weight * X_batch.shape[0]
         J = train_step(
             X_batch, Y_batch, w_batch, coefs, intercepts, optimizer, workspace,
@@ -314,6 +361,7 @@ def train_stochastic(
     validation=None,
     callbacks=None,
     checkpoint=None,
+    distort=None,
 ):
     """Run up to ``n_epochs`` epochs of gradient descent, updating parameters in place.
 
@@ -344,6 +392,8 @@ def train_stochastic(
     checkpoint : Checkpoint, default=None
         Given the parameters, optimizer state and progress before each epoch: what
         to go back to if the epoch is interrupted (Ctrl-C).
+    distort : Distortion, default=None
+        Distorts the inputs of every training batch (never the validation data).
 
     Returns
     -------
@@ -369,7 +419,7 @@ def train_stochastic(
         epoch_loss = run_epoch(
             coefs, intercepts, optimizer, X, Y, w,
             order=order, batch_size=batch_size, alpha=alpha, loss=loss,
-            workspace=workspace,
+            workspace=workspace, distort=distort,
         )  # fmt: skip
         if not (all_finite(epoch_loss, params) and optimizer.is_finite()):
             kept_params, kept_state = before

@@ -93,6 +93,16 @@ def mapping(value):
     return None if isinstance(value, dict) else (TypeError, "a dict")
 
 
+def augmentation(value):
+    """None, or a callable ``augment(X_batch, rng)`` (an instance, not a class)."""
+    if value is None or (callable(value) and not isinstance(value, type)):
+        return None
+    return TypeError, (
+        "None or a callable augment(X_batch, rng) returning the distorted batch (an "
+        "instance such as ElasticDistortion(), not a class)"
+    )
+
+
 def random_state(value):
     """None, an int in [0, 2**32 - 1], or a numpy RandomState."""
     expected = "None, an int in [0, 2**32 - 1] or a numpy.random.RandomState"

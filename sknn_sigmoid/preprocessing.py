@@ -1,4 +1,4 @@
-"""Preprocessing of images of digits: deskewing.
+"""Preprocessing of images of digits: deskewing, and distortions for training.
 
 Handwriting slants. :class:`Deskewer` straightens each image by a shear that makes its
 principal axis vertical, and moves its centre of mass to the centre of the image, as
@@ -6,6 +6,12 @@ LeCun et al. (1998) did before several of the classifiers in their MNIST table. 
 a fixed transformation of each image on its own (nothing is learned from the training
 set and no image is added), so it goes first in a pipeline and is applied to every
 image the pipeline predicts.
+
+:class:`ElasticDistortion` and :class:`RandomAffine` do the opposite: they draw new,
+randomly distorted images from each image, for training only (data augmentation).
+They are the ``augment`` parameter of
+:class:`~sknn_sigmoid.SigmoidMLPClassifier`, which distorts every mini-batch of every
+epoch anew, and are no pipeline steps: the images to predict stay as they are.
 """
 
 import math
@@ -13,8 +19,10 @@ import numbers
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.ndimage import map_coordinates
+import scipy.sparse as sp
+from scipy.ndimage import gaussian_filter, map_coordinates
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     check_is_fitted,
     check_non_negative,
@@ -331,3 +339,429 @@ class Deskewer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+# ---------------------------------------------------------------------------------
+# Distortions: new training images drawn at random from each image
+
+
+def _warp(images, rows, cols):
+    """Read each image at the given positions, interpolating bilinearly.
+
+    Output pixel (i, j) of image k is image k read at row ``rows[k, i, j]`` and
+    column ``cols[k, i, j]`` (in pixel indices), interpolated bilinearly between
+    its four nearest pixels, the image being 0 beyond its border. Integer
+    positions read the pixels as they are, bit for bit.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, height, width)
+        float32 or float64 intensities.
+    rows, cols : ndarray of shape (n_images, height, width)
+        Where each output pixel reads its image (float64).
+
+    Returns
+    -------
+    ndarray of shape (n_images, height, width)
+        The warped images, of the dtype of ``images``: the positions are float64,
+        the interpolation weights and the arithmetic on intensities are in the
+        images' dtype.
+    """
+    n, height, width = images.shape
+    dtype = images.dtype
+    # Each image in a frame of zeros one pixel wide, the frames laid end to end in
+    # one flat array. A position clipped to [-1, height] x [-1, width] reads the
+    # frame wherever it lies outside the image; its upper-left neighbour (r0, c0) is
+    # kept at most (height - 1, width - 1), so that the neighbours at r0 + 1 and
+    # c0 + 1 are in the frame (a position clipped to the far edge then reads the
+    # frame with weight 1 and the image with weight 0).
+    framed = np.zeros((n, height + 2, width + 2), dtype)
+    framed[:, 1:-1, 1:-1] = images
+    rows = np.clip(rows, -1, height)
+    cols = np.clip(cols, -1, width)
+    r0 = np.minimum(np.floor(rows), height - 1)
+    c0 = np.minimum(np.floor(cols), width - 1)
+    fr = np.subtract(rows, r0).astype(dtype, copy=False)
+    fc = np.subtract(cols, c0).astype(dtype, copy=False)
+    stride = width + 2
+    # The flat index of each upper-left neighbour, in floats (exact: they are
+    # integers far below 2**53) cast once.
+    r0 += 1
+    r0 *= stride
+    r0 += c0
+    r0 += (np.arange(n) * ((height + 2) * stride) + 1.0)[:, None, None]
+    index = r0.astype(np.intp)
+    flat = framed.reshape(-1)
+    # a + f (b - a): a weight f of 0 gives a exactly.
+    top = flat[index]
+    top += fc * (flat[index + 1] - top)
+    index += stride
+    bottom = flat[index]
+    bottom += fc * (flat[index + 1] - bottom)
+    bottom -= top
+    bottom *= fr
+    top += bottom
+    return top
+
+
+def _is_real(value):
+    # As _validation.real: not a bool, nor a Fraction (object arithmetic).
+    return v._is_number(value, int | float | np.integer | np.floating)
+
+
+def _pair(value):
+    """(low, high) if ``value`` is a pair (tuple, list or 1-d array of 2), else None."""
+    if isinstance(value, np.ndarray):
+        value = list(value) if value.ndim == 1 else None
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(value)
+    return None
+
+
+def _range_check(expected, *, symmetric, bounds=(-np.inf, np.inf)):
+    """A constraint (see :mod:`~sknn_sigmoid._validation`) on a range parameter: a
+    number d (the range [-d, d] with d >= 0 if ``symmetric``, else [d, d]) or a
+    pair (low, high) with low <= high; every end finite and strictly inside
+    ``bounds``."""
+
+    def inside(x):
+        return bool(np.isfinite(x)) and bounds[0] < x < bounds[1]
+
+    def check(value):
+        pair = _pair(value)
+        ends = (value,) if pair is None else pair
+        if not all(_is_real(x) for x in ends):
+            return TypeError, expected
+        try:
+            ends = [float(x) for x in ends]
+        except OverflowError:  # an int too large for any float
+            return ValueError, expected
+        if pair is None and symmetric:
+            ends = [-ends[0], ends[0]] if ends[0] >= 0 else [np.nan]
+        if all(map(inside, ends)) and ends[0] <= ends[-1]:
+            return None
+        return ValueError, expected
+
+    return check
+
+
+def _as_range(value, symmetric):
+    """The (low, high) of a range parameter already checked by :func:`_range_check`."""
+    pair = _pair(value)
+    if pair is not None:
+        return float(pair[0]), float(pair[1])
+    return (-float(value), float(value)) if symmetric else (float(value),) * 2
+
+
+class _Distortion(BaseEstimator):
+    """What both distortions share: checking the images, and distorting them a
+    chunk of images at a time."""
+
+    def __call__(self, X, rng=None):
+        """Return a randomly distorted copy of every image of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images, one per row (``height * width`` intensities, row by row).
+            A dense array: sparse matrices are refused.
+        rng : int, numpy.random.RandomState or None, default=None
+            The random numbers (as ``random_state`` everywhere in scikit-learn):
+            an int, or a ``RandomState`` in a given state, gives the same
+            distortions every time.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            A new array (X is left as it is): float32 for float32 X, else
+            float64.
+        """
+        v.validate_params(self, self._constraints)
+        rng = check_random_state(rng)
+        X = self._check_X(X)
+        height, width = self._shape_of_images(X.shape[1])
+        out = np.empty_like(X)
+        # The random numbers are drawn image after image, a chunk of images at a
+        # time: the images of a batch get the numbers they would get one by one,
+        # from the same generator, whatever the chunks.
+        for start in range(0, X.shape[0], CHUNK_ROWS):
+            chunk = X[start : start + CHUNK_ROWS]
+            n = chunk.shape[0]
+            rows, cols = self._positions(n, height, width, rng)
+            images = chunk.reshape(n, height, width)
+            out[start : start + n] = _warp(images, rows, cols).reshape(n, -1)
+        return out
+
+    def _check_X(self, X):
+        name = type(self).__name__
+        if sp.issparse(X):
+            raise TypeError(
+                f"{name} distorts dense images; got a sparse matrix. Convert it with "
+                "X.toarray()."
+            )
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"{name} takes images as the rows of a 2-dimensional array of shape "
+                f"(n_samples, height * width); got an array of shape {X.shape}."
+            )
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} takes numeric images; got dtype {X.dtype}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if not np.isfinite(X).all():
+            raise ValueError(f"{name}: the images hold NaN or infinite values.")
+        return X
+
+    def _shape_of_images(self, n_features):
+        if self.image_shape is None:
+            return nearly_square_shape(n_features)
+        height, width = (int(n) for n in self.image_shape)
+        if height * width != n_features:
+            raise ValueError(
+                f"{type(self).__name__}: image_shape={self.image_shape!r} has "
+                f"{height * width} pixels, but the images have {n_features} features."
+            )
+        return height, width
+
+
+class ElasticDistortion(_Distortion):
+    """Elastic distortion of images (Simard, Steinkraus and Platt, 2003).
+
+    Every image gets a random displacement field of its own: for each pixel a
+    displacement (dr, dc), each drawn uniformly from [-1, 1], the two fields
+    smoothed by a Gaussian filter of standard deviation ``sigma`` pixels (with
+    zeros beyond the border) and multiplied by ``alpha``. Output pixel (i, j)
+    then reads the image at (i + dr, j + dc), interpolated bilinearly, the image
+    being 0 (background) beyond its border. A small ``sigma`` makes the field
+    nearly random from pixel to pixel; a large one nearly a shift of the whole
+    image; in between the strokes bend as if drawn by another hand.
+
+    Meant as the ``augment`` parameter of
+    :class:`~sknn_sigmoid.SigmoidMLPClassifier`, which calls it on every training
+    mini-batch with the estimator's random generator; it can also be called on
+    its own, ``ElasticDistortion()(X, rng=0)``, e.g. to look at the distortions
+    or to add distorted copies to a training set. It is no pipeline step (no
+    ``transform``): the images to predict are not to be distorted. Nothing is
+    learned or stored: calling it leaves its parameters as they were.
+
+    The images are distorted together (1,024 at a time), with no loop over
+    them: the smoothing by :func:`scipy.ndimage.gaussian_filter` over the image
+    axes only, and one bilinear gather over the whole chunk.
+
+    Parameters
+    ----------
+    alpha : float, default=34.0
+        The scale of the displacements, in pixels. 0 leaves every image as it is.
+        The smoothed field is small (away from the border, each of dr and dc
+        has a standard deviation of about 0.16 / sigma before the scaling), so
+        alpha is large: Simard et al. used alpha = 34 with sigma = 4 on MNIST's
+        28 x 28 images, displacements of about 1.4 pixels. For images k times
+        as large, k sigma and k^2 alpha give displacements k times as large.
+    sigma : float, default=4.0
+        The standard deviation of the Gaussian smoothing, in pixels; 0 leaves the
+        field unsmoothed.
+    image_shape : tuple of int, default=None
+        (height, width) of an image. None takes the shape as square as the number
+        of features allows, as :class:`Deskewer` does: (28, 28) for MNIST's 784
+        pixels.
+
+    See Also
+    --------
+    RandomAffine : Random rotation, scaling, shear and shift of each image.
+
+    Notes
+    -----
+    The random numbers are drawn image after image (the two fields of an image,
+    then those of the next), so a batch is distorted exactly as its images would
+    be one after the other with the same generator.
+
+    References
+    ----------
+    P. Y. Simard, D. Steinkraus and J. C. Platt, "Best practices for
+    convolutional neural networks applied to visual document analysis", ICDAR
+    2003.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_sigmoid import SigmoidMLPClassifier
+    >>> from sknn_sigmoid.preprocessing import ElasticDistortion
+    >>> X = np.zeros((2, 784), dtype=np.float32)
+    >>> X[:, 14 * 28 + 8 : 14 * 28 + 20] = 1.0  # a horizontal bar
+    >>> distorted = ElasticDistortion(alpha=34, sigma=4)(X, rng=0)
+    >>> distorted.shape, distorted.dtype
+    ((2, 784), dtype('float32'))
+    >>> bool(np.array_equal(ElasticDistortion(alpha=0)(X, rng=0), X))
+    True
+    >>> model = SigmoidMLPClassifier(augment=ElasticDistortion(alpha=34, sigma=4))
+    """
+
+    _constraints = {
+        "alpha": v.real(0, finite=True),
+        "sigma": v.real(0, finite=True),
+        "image_shape": _image_shape,
+    }
+
+    def __init__(self, alpha=34.0, sigma=4.0, image_shape=None):
+        self.alpha = alpha
+        self.sigma = sigma
+        self.image_shape = image_shape
+
+    def _displacements(self, n, height, width, rng):
+        """The displacement fields (dr, dc) of n images: shape (n, 2, height, width)."""
+        field = rng.uniform(-1.0, 1.0, size=(n, 2, height, width))
+        if self.sigma > 0:
+            sigma = float(self.sigma)
+            field = gaussian_filter(field, sigma=(0, 0, sigma, sigma), mode="constant")
+        field *= float(self.alpha)
+        return field
+
+    def _positions(self, n, height, width, rng):
+        field = self._displacements(n, height, width, rng)
+        field[:, 0] += np.arange(height, dtype=np.float64)[:, np.newaxis]
+        field[:, 1] += np.arange(width, dtype=np.float64)
+        return field[:, 0], field[:, 1]
+
+
+class RandomAffine(_Distortion):
+    """Random small rotation, scaling, shear and shift of each image.
+
+    Every image is rotated by an angle theta, sheared by an angle phi (each
+    row's columns move by tan(phi) times the row's distance from the centre, as
+    handwriting slants), and scaled by a factor s, about its centre
+    ((height - 1) / 2, (width - 1) / 2), then shifted by (t_r, t_c) pixels;
+    theta, phi, s, t_r and t_c are drawn for each image, uniformly from the
+    ranges the parameters give. The new pixels are interpolated bilinearly, the
+    image being 0 (background) beyond its border.
+
+    Meant as the ``augment`` parameter of
+    :class:`~sknn_sigmoid.SigmoidMLPClassifier`, which calls it on every training
+    mini-batch with the estimator's random generator; it can also be called on
+    its own, ``RandomAffine()(X, rng=0)``. It is no pipeline step (no
+    ``transform``): the images to predict are not to be distorted. Nothing is
+    learned or stored: calling it leaves its parameters as they were.
+
+    The images are transformed together (1,024 at a time), with no loop over
+    them: one bilinear gather over the whole chunk.
+
+    Parameters
+    ----------
+    degrees : float or (float, float), default=10.0
+        The rotation angle, in degrees: a number d >= 0 draws it from [-d, d], a
+        pair (low, high) from [low, high].
+    scale : float or (float, float), default=(0.9, 1.1)
+        The scaling factor (above 1 enlarges the digit): a positive number is
+        the factor of every image, a pair (low, high), 0 < low <= high, the
+        range it is drawn from.
+    shear : float or (float, float), default=10.0
+        The shear angle, in degrees, in (-90, 90): a number d >= 0 draws it from
+        [-d, d], a pair (low, high) from [low, high].
+    shift : float or (float, float), default=2.0
+        The shift of the rows and, independently, of the columns, in pixels
+        (positive: down and right): a number d >= 0 draws each from [-d, d], a
+        pair (low, high) from [low, high]; ``shift=(2, 2)`` moves every image 2
+        pixels down and 2 right.
+    image_shape : tuple of int, default=None
+        (height, width) of an image. None takes the shape as square as the number
+        of features allows, as :class:`Deskewer` does: (28, 28) for MNIST's 784
+        pixels.
+
+    See Also
+    --------
+    ElasticDistortion : Random elastic distortion of each image.
+
+    Notes
+    -----
+    With M = s R(theta) H(phi), output pixel p (row, column) reads the image at
+    M^-1 (p - centre - t) + centre. The five numbers of an image are drawn
+    together, image after image, so a batch is transformed exactly as its images
+    would be one after the other with the same generator. On MNIST's 28 x 28
+    digits, rotations of 10-15 degrees, scales of (0.9, 1.1), shears of 10-15
+    degrees and shifts of about 2 pixels keep the digits legible.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_sigmoid import SigmoidMLPClassifier
+    >>> from sknn_sigmoid.preprocessing import RandomAffine
+    >>> image = np.zeros((1, 25))
+    >>> image[0, 6] = 1.0  # pixel (1, 1) of a 5 x 5 image
+    >>> moved = RandomAffine(degrees=0, scale=1, shear=0, shift=(2, 2))(image)
+    >>> int(np.flatnonzero(moved[0])[0])  # pixel (3, 3)
+    18
+    >>> model = SigmoidMLPClassifier(augment=RandomAffine(degrees=12, shift=2))
+    """
+
+    _constraints = {
+        "degrees": _range_check(
+            "a float d >= 0 (angles from [-d, d]) or a pair (low, high) of finite "
+            "floats, low <= high",
+            symmetric=True,
+        ),
+        "scale": _range_check(
+            "a float s > 0 or a pair (low, high) of finite floats, 0 < low <= high",
+            symmetric=False,
+            bounds=(0, np.inf),
+        ),
+        "shear": _range_check(
+            "a float d in [0, 90) (angles from [-d, d]) or a pair (low, high), "
+            "-90 < low <= high < 90",
+            symmetric=True,
+            bounds=(-90, 90),
+        ),
+        "shift": _range_check(
+            "a float d >= 0 (shifts from [-d, d]) or a pair (low, high) of finite "
+            "floats, low <= high",
+            symmetric=True,
+        ),
+        "image_shape": _image_shape,
+    }
+
+    def __init__(
+        self, degrees=10.0, scale=(0.9, 1.1), shear=10.0, shift=2.0, image_shape=None
+    ):
+        self.degrees = degrees
+        self.scale = scale
+        self.shear = shear
+        self.shift = shift
+        self.image_shape = image_shape
+
+    def _sampling_maps(self, n, height, width, rng):
+        """The maps of n images from output to input positions: ``A`` of shape
+        (n, 2, 2) and ``offset`` of shape (n, 2), output pixel p = (row, column)
+        reading the input at A p + offset (the convention of
+        :func:`scipy.ndimage.affine_transform`)."""
+        ranges = [
+            _as_range(self.degrees, symmetric=True),
+            _as_range(self.scale, symmetric=False),
+            _as_range(self.shear, symmetric=True),
+            _as_range(self.shift, symmetric=True),
+            _as_range(self.shift, symmetric=True),
+        ]
+        low, high = np.array(ranges).T
+        # Drawn image after image: theta, s, phi, t_r, t_c. An empty range [d, d]
+        # gives d exactly.
+        theta, s, phi, t_r, t_c = rng.uniform(low, high, size=(n, 5)).T
+        theta, phi = np.deg2rad(theta), np.deg2rad(phi)
+        cos, sin, tan = np.cos(theta), np.sin(theta), np.tan(phi)
+        # M = s R H with R = [[cos, -sin], [sin, cos]] and H = [[1, 0], [tan, 1]]
+        # (the column moves by tan per row): M^-1 = H^-1 R^T / s.
+        A = np.empty((n, 2, 2))
+        A[:, 0, 0] = cos / s
+        A[:, 0, 1] = sin / s
+        A[:, 1, 0] = (-tan * cos - sin) / s
+        A[:, 1, 1] = (cos - tan * sin) / s
+        centre = np.array([(height - 1) / 2, (width - 1) / 2])
+        moved = centre + np.stack([t_r, t_c], axis=1)
+        offset = centre - np.einsum("nij,nj->ni", A, moved)
+        return A, offset
+
+    def _positions(self, n, height, width, rng):
+        A, offset = self._sampling_maps(n, height, width, rng)
+        r = np.arange(height, dtype=np.float64)[:, np.newaxis]
+        c = np.arange(width, dtype=np.float64)
+        A, offset = A[:, :, :, np.newaxis, np.newaxis], offset[:, :, np.newaxis]
+        rows = A[:, 0, 0] * r + A[:, 0, 1] * c + offset[:, 0, np.newaxis]
+        cols = A[:, 1, 0] * r + A[:, 1, 1] * c + offset[:, 1, np.newaxis]
+        return rows, cols

@@ -71,6 +71,8 @@ MLP_BAD_PARAMS = [
     ("early_stopping", None, TypeError),
     ("validation_fraction", 1.0, ValueError),
     ("validation_fraction", 0.0, ValueError),
+    ("augment", 3, TypeError),
+    ("augment", "elastic", TypeError),
 ]
 LOGISTIC_BAD_PARAMS = [("solver", "sgd", ValueError), ("solver", None, ValueError)]
 
