@@ -10,14 +10,16 @@ repository, or ``SKNN_SIGMOID_MNIST``). The model is a pipeline that takes the r
 0-255 pixels: ``MinMaxScaler``, ``Deskewer`` and a squared-error
 ``SigmoidMLPClassifier`` (``RECIPE`` below) whose ``augment`` distorts every training
 mini-batch anew, every epoch (``AUGMENT``). It is trained on the 60,000 training
-images, scored once on the 10,000 test images, and saved with joblib (``--save``).
+images (early stopping holding out a sixth of them), scored once on the 10,000 test
+images, and saved with joblib (``--save``).
 
 ``--split`` is the mode every choice of the recipe is made in: it trains on the
 first 50,000 training images and scores on the last 10,000, and never reads the
-test set. ``--seeds N`` trains N models (``random_state`` 0 to N-1; the first one is
-the one saved) and reports the spread. ``--cost`` measures what augmentation costs:
-the distortion of one epoch's images alone, and one epoch of training with and
-without ``augment``, interleaved (medians of 3). The figures go to a JSON file
+test set. ``--seeds N`` trains N models (``random_state`` 0 to N-1, or from
+``--first-seed``; the first one is the one saved) and reports the spread.
+``--cost`` measures what augmentation costs: the distortion of one epoch's images
+alone, and one epoch of training with and without ``augment``, interleaved
+(medians of 3). The figures go to a JSON file
 (``benchmarks/augmented.json`` unless ``--json`` says otherwise).
 """
 
@@ -45,8 +47,16 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
 
 # Simard, Steinkraus and Platt's distortion for MNIST's 28 x 28 images.
 AUGMENT = ElasticDistortion(alpha=34.0, sigma=4.0)
+# Chosen on the training set alone: early stopping holds out a random sixth of it
+# (10,000 images) and scores every epoch there; the network trains on the other
+# 50,000. Best held-out accuracy of random_state 0 (deskewed, elastic distortions,
+# Adam at 1e-3 divided by 5 whenever the held-out accuracy stalls for 10 epochs):
+# one hidden layer of 800 units (Simard's size) 99.05% after 145 epochs, and
+# 98.56% when a stall was an improvement of less than 0.1 point for 6 epochs; two
+# layers of 1,000 and 500 units 99.26% by epoch 101 and 99.45% by epoch 129 (the
+# run was stopped there, still rising).
 RECIPE = dict(
-    hidden_layer_sizes=(800,),
+    hidden_layer_sizes=(1000, 500),
     loss="squared_error",
     solver="adam",
     learning_rate_init=1e-3,
@@ -55,6 +65,8 @@ RECIPE = dict(
     alpha=0.0,
     tol=0.0,
     n_iter_no_change=10,
+    early_stopping=True,
+    validation_fraction=1 / 6,
     max_iter=150,
     random_state=0,
 )
@@ -115,6 +127,9 @@ def main():
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "augmented.json"))
     parser.add_argument("--seeds", type=int, default=1, help="models to train")
     parser.add_argument(
+        "--first-seed", type=int, default=0, help="random_state of the first model"
+    )
+    parser.add_argument(
         "--split",
         action="store_true",
         help="train on the first 50,000 training images, score on the last 10,000",
@@ -144,8 +159,9 @@ def main():
         "seeds": [],
     }
     model = make_model(**overrides)
-    for seed in range(args.seeds):
-        fitted = model if seed == 0 else clone(model)
+    first_seed = args.first_seed
+    for seed in range(first_seed, first_seed + args.seeds):
+        fitted = model if seed == first_seed else clone(model)
         fitted.set_params(sigmoidmlpclassifier__random_state=seed)
         seconds, accuracy = fit_and_score(fitted, X, y, X_test, y_test)
         network = fitted[-1]
@@ -162,7 +178,7 @@ def main():
             f"{network.n_iter_} epochs, {seconds:.0f} s",
             flush=True,
         )
-        if seed == 0 and args.save:
+        if seed == first_seed and args.save:
             joblib.dump(fitted, args.save)
             print(f"saved to {args.save}")
     accuracies = [run["accuracy"] for run in results["seeds"]]
