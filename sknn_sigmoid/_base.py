@@ -60,19 +60,19 @@ ACCEPT_SPARSE = ["csr", "csc"]
 AUTO_BATCH_SIZE = 200
 
 
-# solver="auto": L-BFGS for a fit on at most this many samples, Adam above (see
-# the user guide's "Choosing the parameters" for how it was chosen).
-AUTO_LBFGS_MAX_SAMPLES = 2000
+# solver="auto": L-BFGS for a fit on an X of at most this many values (n_samples *
+# n_features; the stored values of a sparse X), Adam above (see the user guide's
+# "Choosing the parameters" for how it was chosen).
+AUTO_LBFGS_MAX_VALUES = 1_000_000
 # ... and that L-BFGS stops once the loss has fallen by less than
 # AUTO_LBFGS_STALL[1] of itself over the last AUTO_LBFGS_STALL[0] iterations (not
 # on the squared error's flat start), within AUTO_LBFGS_MAX_ITER_FACTOR * max_iter
 # iterations.
-AUTO_LBFGS_STALL = (20, 0.01)
+AUTO_LBFGS_STALL = (10, 0.01)
 AUTO_LBFGS_MAX_ITER_FACTOR = 5
-# ... and weighs the L2 penalty AUTO_LBFGS_MAX_SAMPLES / AUTO_BATCH_SIZE times
-# alpha: what mini-batches of AUTO_BATCH_SIZE put on the loss J of that many samples
-# (each batch adds the whole penalty), so that the model does not change its
-# regularisation where "auto" changes solver.
+AUTO_LBFGS_ALPHA_FACTOR = 10
+# ... and weighs the L2 penalty AUTO_LBFGS_ALPHA_FACTOR times alpha (see the
+# docstring of SigmoidMLPClassifier).
 
 # The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
 # parameter: scipy's default, as for scikit-learn's LogisticRegression.
@@ -192,16 +192,17 @@ def resolve_batch_size(batch_size, n_samples):
     return int(min(batch_size, n_samples))
 
 
-def resolve_solver(est, n_samples, incremental):
-    """The solver that trains: ``solver``, or what "auto" stands for.
+def resolve_solver(est, X, incremental):
+    """The solver that trains on X: ``solver``, or what "auto" stands for.
 
-    "auto" is L-BFGS for a ``fit`` on at most ``AUTO_LBFGS_MAX_SAMPLES`` samples
-    without ``early_stopping``, else Adam: L-BFGS has no epochs to score a
-    held-out part after, and cannot continue by chunks (``partial_fit``).
+    "auto" is L-BFGS for a ``fit`` on an X of at most ``AUTO_LBFGS_MAX_VALUES``
+    values (stored values, if sparse) without ``early_stopping``, else Adam: L-BFGS
+    has no epochs to score a held-out part after, and cannot continue by chunks
+    (``partial_fit``).
     """
     if est.solver != "auto":
         return est.solver
-    small = n_samples <= AUTO_LBFGS_MAX_SAMPLES
+    small = (X.nnz if sp.issparse(X) else X.size) <= AUTO_LBFGS_MAX_VALUES
     if small and not incremental and not getattr(est, "early_stopping", False):
         return "lbfgs"
     return "adam"
@@ -288,7 +289,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
 
     # Whether this call holds out a validation set: the validation attributes
     # describe the model only then (an earlier call's scores stay in the history).
-    solver = resolve_solver(est, X.shape[0], incremental)
+    solver = resolve_solver(est, X, incremental)
     validates = _validates(est, incremental, solver)
     if not validates and _full_batch(est, solver, X.shape[0]):
         X, Y, w = merge_repeated_rows(X, Y, w)
@@ -701,7 +702,7 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint)
     stall = None
     alpha = est.alpha
     if est.solver == "auto":
-        alpha *= AUTO_LBFGS_MAX_SAMPLES / AUTO_BATCH_SIZE
+        alpha *= AUTO_LBFGS_ALPHA_FACTOR
         flat = _flat_start(est, Y, w)
         stall = StallRule(*AUTO_LBFGS_STALL, None if flat is None else flat[:2])
     coefs, intercepts, (status, message) = train_lbfgs(

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -470,16 +471,101 @@ def test_lbfgs_with_log_loss_stops_on_the_gradient_tolerance(data):
     assert n_loose < n_tight
 
 
-def test_lbfgs_weights_equal_repeats_at_convergence():
-    # The loss with weight k is the loss with k copies; L-BFGS minimised to the
-    # end (it stops once the loss stops changing) finds the same model both ways.
+def _weighted_and_repeated(est, layout=np.asarray):
+    """``est`` fitted with integer weights (0 included) on shuffled rows, and on
+    the rows repeated that many times in their order: sklearn's equivalence check."""
     rng = np.random.RandomState(42)
     X, y, sw = rng.rand(15, 30), rng.randint(0, 3, 15), rng.randint(0, 5, 15)
-    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=5000, random_state=0)
-    weighted = clone(est).fit(X, y, sample_weight=sw)
-    repeated = clone(est).fit(X.repeat(sw, axis=0), y.repeat(sw))
-    assert weighted.n_iter_ < 5000 and repeated.n_iter_ < 5000
-    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+    order = rng.permutation(15)
+    weighted = clone(est).fit(layout(X[order]), y[order], sample_weight=sw[order])
+    repeated = clone(est).fit(layout(X.repeat(sw, axis=0)), y.repeat(sw))
+    return X, weighted, repeated
+
+
+@pytest.mark.parametrize("layout", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "lbfgs", "max_iter": 1},
+        {"solver": "lbfgs", "max_iter": 7},
+        {"solver": "lbfgs", "max_iter": 60},
+        {"solver": "lbfgs"},
+        {"solver": "lbfgs", "max_iter": 2000},
+        {"solver": "lbfgs", "loss": "log_loss"},
+        {},  # "auto": L-BFGS here
+        {"solver": "adam", "batch_size": None, "max_iter": 40},
+        {"solver": "sgd", "batch_size": None, "max_iter": 40},
+        {"solver": "adam", "max_iter": 40},  # batch_size="auto": all 15 rows
+    ],
+)
+def test_full_batch_weights_equal_repeats_to_the_last_bit(params, layout):
+    # Repeated rows are merged into one row of their total weight, and rows put in
+    # an order of their contents, before a full batch trains: both fits then sum the
+    # same terms in the same order, whatever the number of iterations.
+    est = SigmoidMLPClassifier(random_state=0, **params)
+    X, weighted, repeated = _weighted_and_repeated(est, layout)
+    assert weighted.n_iter_ == repeated.n_iter_
+    assert weighted.loss_curve_ == repeated.loss_curve_
+    for a, b in zip(
+        weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_
+    ):
+        assert_array_equal(a, b)
+    assert_array_equal(weighted.predict_proba(X), repeated.predict_proba(X))
+
+
+def test_weights_equal_repeats_in_float32():
+    X, weighted, repeated = _weighted_and_repeated(
+        SigmoidMLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
+        lambda X: X.astype(np.float32),
+    )
+    assert weighted.coefs_[0].dtype == np.float32
+    for a, b in zip(weighted.coefs_, repeated.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_weight_zero_is_leaving_the_row_out_to_the_last_bit(data):
+    X, y = data
+    w = np.ones(len(y))
+    w[::7] = 0
+    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=100, random_state=0)
+    weighted = clone(est).fit(X, y, sample_weight=w)
+    removed = clone(est).fit(X[w > 0], y[w > 0])
+    for a, b in zip(weighted.coefs_, removed.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_without_weights_or_repeats_full_batch_trains_on_the_data_as_given(
+    data, monkeypatch
+):
+    # No copy, no reordering: the results of such fits stay what they were.
+    X, y = data
+    seen = []
+    train = _base.train_lbfgs
+
+    def spy(coefs, intercepts, X, *args, **kwargs):
+        seen.append(X)
+        return train(coefs, intercepts, X, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "train_lbfgs", spy)
+    SigmoidMLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, y)
+    assert_array_equal(seen[0], X)
+
+
+def test_mini_batches_train_on_every_row_as_given(data, monkeypatch):
+    # Merging is for full batches only: mini-batches draw rows, repeats included.
+    X, y = data
+    Xr, yr = np.vstack([X, X[:5]]), np.concatenate([y, y[:5]])
+    seen = []
+    train = _base.train_stochastic
+
+    def spy(coefs, intercepts, optimizer, progress, X, *args, **kwargs):
+        seen.append(X.shape[0])
+        return train(coefs, intercepts, optimizer, progress, X, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "train_stochastic", spy)
+    SigmoidMLPClassifier(solver="adam", batch_size=16, max_iter=2).fit(Xr, yr)
+    SigmoidMLPClassifier(solver="adam", batch_size=None, max_iter=2).fit(Xr, yr)
+    assert seen == [len(yr), len(y)]
 
 
 def test_a_loss_that_stays_put_improves_on_itself_with_tol_0(data):
