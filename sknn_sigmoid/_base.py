@@ -64,10 +64,9 @@ AUTO_BATCH_SIZE = 200
 # n_features; the stored values of a sparse X), Adam above (see the user guide's
 # "Choosing the parameters" for how it was chosen).
 AUTO_LBFGS_MAX_VALUES = 1_000_000
-# ... and that L-BFGS stops once the loss has fallen by less than
-# AUTO_LBFGS_STALL[1] of itself over the last AUTO_LBFGS_STALL[0] iterations (not
-# on the squared error's flat start), within AUTO_LBFGS_MAX_ITER_FACTOR * max_iter
-# iterations.
+# ... and that L-BFGS runs max_iter iterations, then goes on while the loss still
+# falls by AUTO_LBFGS_STALL[1] of itself over AUTO_LBFGS_STALL[0] iterations (or is
+# on the squared error's flat start), up to AUTO_LBFGS_MAX_ITER_FACTOR * max_iter.
 AUTO_LBFGS_STALL = (10, 0.01)
 AUTO_LBFGS_MAX_ITER_FACTOR = 5
 AUTO_LBFGS_ALPHA_FACTOR = 10
@@ -704,7 +703,11 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint)
     if est.solver == "auto":
         alpha *= AUTO_LBFGS_ALPHA_FACTOR
         flat = _flat_start(est, Y, w)
-        stall = StallRule(*AUTO_LBFGS_STALL, None if flat is None else flat[:2])
+        stall = StallRule(
+            *AUTO_LBFGS_STALL,
+            min_iterations=int(est.max_iter),
+            flat_start=None if flat is None else flat[:2],
+        )
     coefs, intercepts, (status, message) = train_lbfgs(
         coefs,
         intercepts,

@@ -297,20 +297,21 @@ class StoppingRule:
 @dataclass
 class StallRule:
     """Stop L-BFGS once the loss has fallen by less than ``fraction`` of itself over
-    the last ``iterations`` iterations.
+    the last ``iterations`` iterations, but not before ``min_iterations``.
 
-    Not on the flat start (``flat_start = (low, high)``): an iteration whose loss
+    Nor on the flat start (``flat_start = (low, high)``): an iteration whose loss
     lies within [low, high] is no stall, as in :class:`StoppingRule`.
     """
 
     iterations: int
     fraction: float
+    min_iterations: int = 0
     flat_start: tuple[float, float] | None = None
 
     def stalled(self, curve):
         """Whether the loss curve (one loss per iteration) has stalled."""
         k = self.iterations
-        if len(curve) <= k:
+        if len(curve) <= max(k, self.min_iterations - 1):
             return False
         loss = curve[-1]
         low, high = self.flat_start or (np.inf, -np.inf)

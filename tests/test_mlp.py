@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import (
     load_digits,
     make_blobs,
+    make_circles,
     make_classification,
     make_multilabel_classification,
 )
@@ -790,3 +791,143 @@ def test_hidden_layer_sizes_takes_a_pandas_series(data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
     assert [W.shape[1] for W in est.coefs_[:-1]] == [4, 3]
+
+
+def _fit_quietly(est, X, y, **kwargs):
+    """fit, with any warning an error (the test module silences ConvergenceWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return est.fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("layout", [np.asarray, sp.csr_matrix])
+def test_auto_chooses_lbfgs_up_to_the_threshold_of_values_and_adam_above(
+    data, monkeypatch, layout
+):
+    X, y = data
+    X = layout(X)
+    values = X.nnz if sp.issparse(X) else X.size  # 80 x 5 (less MinMaxScaler's 0s)
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", values)
+    est = SigmoidMLPClassifier(max_iter=5, random_state=0)
+    assert est.solver == "auto"
+    assert est.fit(X, y).solver_ == "lbfgs"
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", values - 1)
+    assert est.fit(X, y).solver_ == "adam"
+    assert est.n_iter_ <= 5  # epochs of Adam, with max_iter as given
+
+
+def test_auto_counts_the_stored_values_of_a_sparse_x(data, monkeypatch):
+    X, y = data
+    X = X.copy()
+    X[X < 0.5] = 0
+    S = sp.csr_matrix(X)
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", S.nnz)
+    est = SigmoidMLPClassifier(max_iter=5, random_state=0)
+    assert S.nnz < X.size
+    assert est.fit(S, y).solver_ == "lbfgs"
+    assert est.fit(X, y).solver_ == "adam"
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_solver_given_is_the_solver_used(data, solver):
+    X, y = data
+    est = SigmoidMLPClassifier(solver=solver, max_iter=5, random_state=0).fit(X, y)
+    assert est.solver_ == solver
+
+
+def test_auto_on_small_data_is_lbfgs_with_ten_times_alpha(data):
+    # Within 5 * max_iter = 10 iterations the stall rule (over 10 iterations)
+    # cannot end it: the same fit as solver="lbfgs" with alpha * 10.
+    X, y = data
+    auto = SigmoidMLPClassifier(max_iter=2, alpha=3e-3, random_state=0).fit(X, y)
+    lbfgs = SigmoidMLPClassifier(
+        solver="lbfgs", max_iter=10, alpha=3e-2, random_state=0
+    ).fit(X, y)
+    assert auto.solver_ == "lbfgs" and auto.n_iter_ == 10
+    for a, b in zip(auto.coefs_ + auto.intercepts_, lbfgs.coefs_ + lbfgs.intercepts_):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [
+        lambda: make_classification(300, 8, n_informative=4, random_state=0),
+        lambda: load_digits(return_X_y=True),
+    ],
+)
+def test_auto_on_small_data_stops_on_a_stall_without_a_warning(dataset):
+    X, y = dataset()
+    X = MinMaxScaler().fit_transform(X)
+    est = _fit_quietly(SigmoidMLPClassifier(random_state=0), X, y)
+    curve = est.loss_curve_
+    assert est.solver_ == "lbfgs"
+    assert est.max_iter <= est.n_iter_ < 5 * est.max_iter
+    # It ended on the rule: less than 1% over the last 10 iterations, not before
+    # (or at max_iter, the least it runs).
+    assert curve[-11] - curve[-1] < 0.01 * curve[-1]
+    assert est.n_iter_ == est.max_iter or curve[-12] - curve[-2] >= 0.01 * curve[-2]
+    assert est.score(X, y) > 0.95
+
+
+@pytest.fixture(scope="module")
+def circles():
+    """Where Adam's mini-batches of the old defaults stopped below chance."""
+    X, y = make_circles(500, noise=0.1, factor=0.5, random_state=0)
+    return MinMaxScaler().fit_transform(X), y
+
+
+def test_auto_does_not_stop_on_the_flat_start(circles):
+    X, y = circles
+    est = _fit_quietly(SigmoidMLPClassifier(random_state=0), X, y)
+    assert est.solver_ == "lbfgs"
+    assert est.score(X, y) > 0.9
+
+
+def test_auto_with_partial_fit_is_adam(data):
+    X, y = data
+    est = SigmoidMLPClassifier(random_state=0)
+    assert hasattr(est, "partial_fit")
+    est.partial_fit(X, y, classes=np.unique(y))
+    assert est.solver_ == "adam" and est.n_iter_ == 1
+    assert isinstance(est._optimizer, _base.Adam)
+
+
+def test_partial_fit_after_an_auto_fit_with_lbfgs_continues_with_adam(data):
+    X, y = data
+    est = SigmoidMLPClassifier(random_state=0).fit(X, y)
+    assert est.solver_ == "lbfgs" and est._optimizer is None
+    coefs, n_iter = [W.copy() for W in est.coefs_], est.n_iter_
+    est.partial_fit(X, y)
+    assert est.solver_ == "adam" and est.n_iter_ == n_iter + 1
+    assert isinstance(est._optimizer, _base.Adam)
+    # It continued from the fitted weights: one small step away from them.
+    assert 0 < np.abs(est.coefs_[0] - coefs[0]).max() < 0.1
+
+
+def test_auto_with_early_stopping_is_adam_with_its_validation(data):
+    X, y = data
+    est = SigmoidMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
+    est.fit(X, y)
+    assert est.solver_ == "adam"
+    assert len(est.validation_scores_) == est.n_iter_
+
+
+def test_lbfgs_ignores_early_stopping(data):
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="lbfgs", early_stopping=True, max_iter=20, random_state=0
+    ).fit(X, y)
+    assert est.solver_ == "lbfgs" and est.validation_scores_ is None
+
+
+def test_auto_warm_start_continues_lbfgs_from_the_fitted_weights(data):
+    X, y = data
+    est = SigmoidMLPClassifier(warm_start=True, max_iter=4, random_state=0)
+    est.fit(X, y)
+    first = list(est.loss_curve_)
+    est.fit(X, y)
+    assert est.solver_ == "lbfgs"
+    assert est.loss_curve_[: len(first)] == first
+    assert est.n_iter_ == len(est.loss_curve_) > len(first)
+    # From where the first fit ended, not from a new start.
+    assert est.loss_curve_[len(first)] <= first[-1]
