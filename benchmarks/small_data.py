@@ -65,6 +65,11 @@ def data_sets(mnist):
     yield "iris", "load_iris (150 x 4, 3 classes)", *load_iris(return_X_y=True)
     yield "wine", "load_wine (178 x 13, 3 classes)", *load_wine(return_X_y=True)
     yield (
+        "classification_300",
+        "make_classification(300, 8 features: 4 informative, 2 redundant; 2 classes)",
+        *make_classification(300, 8, n_informative=4, random_state=0),
+    )
+    yield (
         "circles",
         "make_circles(500, noise=0.1, factor=0.5)",
         *make_circles(500, noise=0.1, factor=0.5, random_state=0),

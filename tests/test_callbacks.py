@@ -74,7 +74,7 @@ def test_fitted_estimator_is_the_model_after_each_epoch(digits):
     # The model handed to the callback after epoch k predicts as a model trained
     # for k epochs; later epochs do not change it.
     X, y = digits
-    params = dict(hidden_layer_sizes=(20,), random_state=0, tol=0.0)
+    params = dict(solver="adam", hidden_layer_sizes=(20,), random_state=0, tol=0.0)
     recorder = StopAfter(4)
     SigmoidMLPClassifier(max_iter=4, **params).set_callbacks(recorder).fit(X, y)
     for k, (_, snapshot) in enumerate(recorder.ended[:4], start=1):
@@ -89,7 +89,9 @@ def test_fitted_estimator_is_the_model_after_each_epoch(digits):
 def test_scoring_monitor_records_a_score_per_epoch(digits):
     X, y = digits
     monitor = callback.ScoringMonitor(scoring="accuracy")
-    est = SigmoidMLPClassifier(hidden_layer_sizes=(20,), max_iter=6, random_state=0)
+    est = SigmoidMLPClassifier(
+        solver="adam", hidden_layer_sizes=(20,), max_iter=6, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_callbacks(monitor).fit(X, y)
