@@ -61,6 +61,7 @@ def test_reported_loss_is_the_documented_loss(data, loss):
     X, y = data
     w = np.linspace(0.5, 2.0, len(y))
     est = SigmoidMLPClassifier(
+        solver="adam",
         hidden_layer_sizes=(4, 3),
         loss=loss,
         alpha=0.3,
@@ -121,7 +122,9 @@ def test_forward_returns_every_layer(data):
 
 def test_fitted_attributes_follow_mlpclassifier(data):
     X, y = data
-    est = SigmoidMLPClassifier(hidden_layer_sizes=7, max_iter=15).fit(X, y)
+    est = SigmoidMLPClassifier(solver="adam", hidden_layer_sizes=7, max_iter=15).fit(
+        X, y
+    )
     assert [W.shape for W in est.coefs_] == [(5, 7), (7, 3)]
     assert [b.shape for b in est.intercepts_] == [(7,), (3,)]
     assert est.n_outputs_ == 3 and est.n_features_in_ == 5
@@ -210,7 +213,11 @@ def test_validation_attributes_describe_the_last_fit_under_warm_start():
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
     est = SigmoidMLPClassifier(
-        hidden_layer_sizes=(10,), early_stopping=True, max_iter=4, random_state=0
+        solver="adam",
+        hidden_layer_sizes=(10,),
+        early_stopping=True,
+        max_iter=4,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -242,6 +249,7 @@ def test_validation_attributes_describe_the_last_fit_under_warm_start():
 def test_stops_when_the_loss_stops_falling(data):
     X, y = data
     est = SigmoidMLPClassifier(
+        solver="adam",
         loss="log_loss",  # no flat start to wait for (see the next test)
         learning_rate="constant",
         tol=10.0,
@@ -260,7 +268,11 @@ def test_stalls_are_not_counted_on_the_flat_start(data):
     # after the first is one, and training stops at the third in a row.
     X, y = data
     est = SigmoidMLPClassifier(
-        learning_rate="constant", tol=10.0, n_iter_no_change=2, random_state=0
+        solver="adam",
+        learning_rate="constant",
+        tol=10.0,
+        n_iter_no_change=2,
+        random_state=0,
     ).fit(X, y)
     floor = frequency_loss(np.eye(3)[y], np.ones(len(y)), "squared_error")
     stall = [  # in the band, and (tol=10 cannot be fallen by) in the first 20
@@ -292,7 +304,9 @@ def test_full_batch_training_gets_past_the_flat_start(ten_classes):
     X, y = ten_classes
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = SigmoidMLPClassifier(batch_size=None, random_state=0).fit(X, y)
+        est = SigmoidMLPClassifier(solver="adam", batch_size=None, random_state=0).fit(
+            X, y
+        )
     assert [str(w.message) for w in caught] == []
     assert 27 < est.n_iter_ < est.max_iter
     assert est.score(X, y) > 0.4
@@ -303,7 +317,7 @@ def test_nothing_to_learn_stops_and_says_so():
     # epochs count as stalls again after 20 (it ran to max_iter when they did not).
     rng = np.random.RandomState(0)
     X, y = rng.rand(2000, 10), rng.randint(0, 10, 2000)
-    est = SigmoidMLPClassifier(random_state=0)
+    est = SigmoidMLPClassifier(solver="adam", random_state=0)
     with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
         est.fit(X, y)
     assert est.n_iter_ < est.max_iter
@@ -323,7 +337,9 @@ def test_early_stopping_on_the_flat_start_is_told_to_wait(ten_classes):
 
 def test_max_iter_on_the_flat_start_says_so(ten_classes):
     X, y = ten_classes
-    est = SigmoidMLPClassifier(batch_size=None, max_iter=20, random_state=0)
+    est = SigmoidMLPClassifier(
+        solver="adam", batch_size=None, max_iter=20, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="max_iter") as caught:
         est.fit(X, y)
     (message,) = [str(w.message) for w in caught]
@@ -347,7 +363,7 @@ def test_a_rate_too_large_with_mini_batches_is_told_to_fall():
     # curve falls from there; its best is still far above the frequencies' loss.
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
-    est = SigmoidMLPClassifier(learning_rate_init=1000, random_state=0)
+    est = SigmoidMLPClassifier(solver="adam", learning_rate_init=1000, random_state=0)
     with pytest.warns(ConvergenceWarning, match="too large do: lower learning_rate"):
         est.fit(X, y)
     assert est.loss_curve_[-1] < est.loss_curve_[0]
@@ -445,7 +461,7 @@ def test_a_model_that_learned_does_not_warn(data):
     X, y = data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = SigmoidMLPClassifier(random_state=0).fit(X, y)
+        est = SigmoidMLPClassifier(solver="adam", random_state=0).fit(X, y)
     assert est.n_iter_ < est.max_iter
     assert [str(w.message) for w in caught] == []
 
