@@ -83,7 +83,7 @@ for row, (data_name, (X, y)) in enumerate(datasets.items()):
         ax.scatter(*X_test.T, c=y_test, cmap=points, edgecolors="k", s=15, alpha=0.5)
         ax.set_xticks(())
         ax.set_yticks(())
-        solver = getattr(model[-1], "solver_", "adam")
+        solver = getattr(model[-1], "solver_", model[-1].solver)
         ax.set_title(
             f"{model_name}\n{data_name}: {accuracy:.3f} ({solver})", fontsize=9
         )

@@ -253,7 +253,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     dtype = est._get_network()[0][0].dtype if warm else float_dtype(X)
     X, y = validate_data(
         est,
-        X,
+        X_given,
         y,
         accept_sparse=ACCEPT_SPARSE,
         dtype=dtype,
@@ -290,6 +290,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     # describe the model only then (an earlier call's scores stay in the history).
     solver = resolve_solver(est, X, incremental)
     validates = _validates(est, incremental, solver)
+    X_given = X  # the callbacks see the data as given
     if not validates and _full_batch(est, solver, X.shape[0]):
         X, Y, w = merge_repeated_rows(X, Y, w)
         X = canonical_rows(X)

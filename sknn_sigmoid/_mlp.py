@@ -117,8 +117,10 @@ class SigmoidMLPClassifier(
         may see only some). ``partial_fit`` does not take "balanced" (the counts of a
         chunk are not those of the data).
     batch_size : int, "auto" or None, default="auto"
-        Samples per gradient step. "auto" is ``min(200, n_samples)``; None uses all
-        samples at every step (full-batch gradient descent, the lecture's plain rule).
+        Samples per gradient step of "sgd" and "adam" (L-BFGS, and so "auto" on
+        small data, takes every sample at every step). "auto" is
+        ``min(200, n_samples)``; None uses all samples at every step (full-batch
+        gradient descent, the lecture's plain rule).
     learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
         Schedule of the step size for ``solver`` "sgd" and "adam" (scikit-learn's
         ``MLPClassifier`` applies it to "sgd" only): "invscaling" divides the
