@@ -253,7 +253,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     dtype = est._get_network()[0][0].dtype if warm else float_dtype(X)
     X, y = validate_data(
         est,
-        X_given,
+        X,
         y,
         accept_sparse=ACCEPT_SPARSE,
         dtype=dtype,
