@@ -311,7 +311,7 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     first_epoch = progress.n_iter
     callbacks = EpochCallbacks(
         est,
-        X,
+        X_given,
         y,
         sample_weight,
         # L-BFGS opens the task of its next iteration before scipy decides to stop.
