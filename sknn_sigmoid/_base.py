@@ -29,9 +29,11 @@ from ._callbacks import EpochCallbacks
 from ._epochs import Checkpoint, EpochReport
 from ._network import frequency_loss
 from ._optimizers import Adam, GradientDescent
+from ._rows import merge_repeated_rows
 from ._training import (
     Distortion,
     Progress,
+    StallRule,
     StoppingRule,
     Validation,
     train_lbfgs,
@@ -55,6 +57,22 @@ from ._validation import (
 
 ACCEPT_SPARSE = ["csr", "csc"]
 
+# batch_size="auto": mini-batches of this many samples (all, if fewer).
+AUTO_BATCH_SIZE = 200
+
+
+# solver="auto": L-BFGS for a fit on an X of at most this many values (n_samples *
+# n_features; the stored values of a sparse X), Adam above (see the user guide's
+# "Choosing the parameters" for how it was chosen).
+AUTO_LBFGS_MAX_VALUES = 1_000_000
+# ... and that L-BFGS runs max_iter iterations, then goes on while the loss still
+# falls by AUTO_LBFGS_STALL[1] of itself over AUTO_LBFGS_STALL[0] iterations (or is
+# on the squared error's flat start), up to AUTO_LBFGS_MAX_ITER_FACTOR * max_iter.
+AUTO_LBFGS_STALL = (10, 0.01)
+AUTO_LBFGS_MAX_ITER_FACTOR = 5
+AUTO_LBFGS_ALPHA_FACTOR = 10
+# ... and weighs the L2 penalty AUTO_LBFGS_ALPHA_FACTOR times alpha (see the
+# docstring of SigmoidMLPClassifier).
 
 # The evaluation budget of L-BFGS-B for OneVsRestLogistic, which has no max_fun
 # parameter: scipy's default, as for scikit-learn's LogisticRegression.
@@ -164,7 +182,7 @@ def resolve_batch_size(batch_size, n_samples):
     if batch_size is None:
         return n_samples
     if batch_size == "auto":
-        return min(200, n_samples)
+        return min(AUTO_BATCH_SIZE, n_samples)
     if batch_size > n_samples:
         warn(
             f"batch_size={batch_size} is larger than the {n_samples} training samples; "
@@ -174,11 +192,34 @@ def resolve_batch_size(batch_size, n_samples):
     return int(min(batch_size, n_samples))
 
 
-def make_optimizer(est, params):
-    """The optimizer the estimator's ``solver`` names ('sgd' and 'gd' are the same)."""
+def resolve_solver(est, X, incremental):
+    """The solver that trains on X: ``solver``, or what "auto" stands for.
+
+    "auto" is L-BFGS for a ``fit`` on an X of at most ``AUTO_LBFGS_MAX_VALUES``
+    values (stored values, if sparse) without ``early_stopping`` or ``augment``,
+    else Adam: L-BFGS has no epochs to score a held-out part after, cannot continue
+    by chunks (``partial_fit``), and needs the same objective at every step (which
+    ``augment``'s fresh distortions change).
+    """
+    if est.solver != "auto":
+        return est.solver
+    small = (X.nnz if sp.issparse(X) else X.size) <= AUTO_LBFGS_MAX_VALUES
+    if (
+        small
+        and not incremental
+        and not getattr(est, "early_stopping", False)
+        and getattr(est, "augment", None) is None
+    ):
+        return "lbfgs"
+    return "adam"
+
+
+def make_optimizer(est, params, solver=None):
+    """The optimizer of ``solver`` (by default the estimator's; 'sgd' and 'gd' are
+    the same)."""
     schedule = getattr(est, "learning_rate", "constant")
     power_t = getattr(est, "power_t", 0.5)
-    if est.solver == "adam":
+    if (est.solver if solver is None else solver) == "adam":
         return Adam(
             params,
             est.learning_rate_init,
@@ -256,7 +297,14 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
 
     # Whether this call holds out a validation set: the validation attributes
     # describe the model only then (an earlier call's scores stay in the history).
-    validates = _validates(est, incremental)
+    solver = resolve_solver(est, X, incremental)
+    validates = _validates(est, incremental, solver)
+    X_given = X  # the callbacks see the data as given
+    # Merged, k copies of a row are one row of weight k, and augment would distort
+    # them once instead of k times: not with augment.
+    if not validates and augment_seed is None and _full_batch(est, solver, X.shape[0]):
+        X, Y, w = merge_repeated_rows(X, Y, w)
+        X = canonical_rows(X)
     layer_sizes = [X.shape[1], *est._hidden_layer_sizes(), Y.shape[1]]
     if warm:
         coefs, intercepts = _copy_network(est, layer_sizes, incremental)
@@ -274,37 +322,38 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
     first_epoch = progress.n_iter
     callbacks = EpochCallbacks(
         est,
-        X,
+        X_given,
         y,
         sample_weight,
         # L-BFGS opens the task of its next iteration before scipy decides to stop.
-        max_epochs=1 if incremental else int(est.max_iter) + (est.solver == "lbfgs"),
+        max_epochs=1 if incremental else _max_iter(est, solver) + (solver == "lbfgs"),
         fitted_attributes=functools.partial(
             fitted_attributes,
             est,
             classes_,
             early_stopping=validates,
             multilabel=multilabel,
+            solver=solver,
         ),
-        report=_epoch_report(est, first_epoch, incremental),
+        report=_epoch_report(est, first_epoch, incremental, solver),
     )
     optimizer, checkpoint = None, Checkpoint()
     try:
-        if est.solver == "lbfgs":
+        if solver == "lbfgs":
             coefs, intercepts = _run_lbfgs(
                 est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint
             )
         else:
-            optimizer = _optimizer_to_continue(est, incremental and warm)
+            optimizer = _optimizer_to_continue(est, incremental and warm, solver)
             if optimizer is None:
-                optimizer = make_optimizer(est, coefs + intercepts)
+                optimizer = make_optimizer(est, coefs + intercepts, solver)
             distort = None
             if augment_seed is not None:
                 augment_rng = _augment_generator(augment_seed, progress.t)
                 distort = Distortion(est.augment, augment_rng)
             _run_gradient_descent(
                 est, coefs, intercepts, optimizer, progress, X, Y, w, rng,
-                incremental, callbacks, checkpoint, multilabel, distort,
+                incremental, callbacks, checkpoint, multilabel, solver, distort,
             )  # fmt: skip
     except KeyboardInterrupt:
         # Training runs on this thread alone: nothing writes the parameters now.
@@ -314,7 +363,10 @@ def fit_network(est, X, y, sample_weight, *, incremental, classes=None):
         coefs, intercepts, progress = _keep_checkpoint(
             est, checkpoint, optimizer, first_epoch, validates
         )
-    _store(est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel)
+    _store(
+        est, classes_, coefs, intercepts, progress, optimizer, validates, multilabel,
+        solver,
+    )  # fmt: skip
     callbacks.fit_ends()
     return est
 
@@ -364,12 +416,14 @@ def _augment_generator(seed, t):
     return np.random.RandomState(np.random.MT19937(sequence))
 
 
-def _epoch_report(est, first_epoch, incremental):
+def _epoch_report(est, first_epoch, incremental, solver):
     """What ``verbose`` prints after each epoch (None if not verbose)."""
     if not est.verbose:
         return None
-    unit = "iteration" if est.solver == "lbfgs" else "epoch"
-    return EpochReport(first_epoch, None if incremental else est.max_iter, unit)
+    unit = "iteration" if solver == "lbfgs" else "epoch"
+    return EpochReport(
+        first_epoch, None if incremental else _max_iter(est, solver), unit
+    )
 
 
 def _keep_checkpoint(est, checkpoint, optimizer, first_epoch, validates):
@@ -400,26 +454,42 @@ def _keep_checkpoint(est, checkpoint, optimizer, first_epoch, validates):
     return coefs, intercepts, progress
 
 
-def _validates(est, incremental):
+def _validates(est, incremental, solver):
     """Whether this call to ``fit`` holds out a validation set (early stopping).
 
     ``partial_fit`` and L-BFGS never do.
     """
     return bool(
-        getattr(est, "early_stopping", False)
-        and not incremental
-        and est.solver != "lbfgs"
+        getattr(est, "early_stopping", False) and not incremental and solver != "lbfgs"
     )
 
 
-def _optimizer_to_continue(est, continuing):
+def _full_batch(est, solver, n_samples):
+    """Whether every step of training sums over all ``n_samples`` rows: L-BFGS, or
+    gradient descent whose batches hold every row (no shuffling, no draw)."""
+    if solver == "lbfgs" or est.batch_size is None:
+        return True
+    if est.batch_size == "auto":
+        return n_samples <= AUTO_BATCH_SIZE
+    return est.batch_size >= n_samples
+
+
+def _max_iter(est, solver):
+    """The most epochs or iterations ``fit`` runs: ``max_iter``, times
+    ``AUTO_LBFGS_MAX_ITER_FACTOR`` when "auto" chose L-BFGS."""
+    if est.solver == "auto" and solver == "lbfgs":
+        return AUTO_LBFGS_MAX_ITER_FACTOR * int(est.max_iter)
+    return int(est.max_iter)
+
+
+def _optimizer_to_continue(est, continuing, solver):
     """A copy of the fitted optimizer, if ``partial_fit`` continues with its kind.
 
     None (start a new one) after a fit with L-BFGS, or if ``solver`` has changed
     between "adam" and gradient descent since.
     """
     optimizer = getattr(est, "_optimizer", None) if continuing else None
-    if optimizer is None or isinstance(optimizer, Adam) != (est.solver == "adam"):
+    if optimizer is None or isinstance(optimizer, Adam) != (solver == "adam"):
         return None
     return copy.deepcopy(optimizer)
 
@@ -477,14 +547,14 @@ def _copy_network(est, layer_sizes, incremental):
 
 def _run_gradient_descent(
     est, coefs, intercepts, optimizer, progress, X, Y, w, rng, incremental,
-    callbacks, checkpoint, multilabel=False, distort=None,
+    callbacks, checkpoint, multilabel=False, solver="adam", distort=None,
 ):  # fmt: skip
     """Mini-batch or full-batch gradient descent; a ConvergenceWarning if ``fit`` ran
     out of epochs before its stopping rule ended it. ``distort`` (``augment``)
     distorts every training batch."""
     n_samples = X.shape[0]
     train_rows, validation = None, None
-    if _validates(est, incremental):
+    if _validates(est, incremental, solver):
         train_rows, validation = _split_validation(est, X, Y, w, rng, multilabel)
     n_train = n_samples if train_rows is None else len(train_rows)
     batch_size = resolve_batch_size(est.batch_size, n_train)
@@ -690,20 +760,32 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint)
     n_iter_before = progress.n_iter
     first_iteration = len(progress.loss_curve)
     max_fun = getattr(est, "max_fun", LBFGS_MAX_FUN)
+    max_iter = _max_iter(est, "lbfgs")
+    stall = None
+    alpha = est.alpha
+    if est.solver == "auto":
+        alpha *= AUTO_LBFGS_ALPHA_FACTOR
+        flat = _flat_start(est, Y, w)
+        stall = StallRule(
+            *AUTO_LBFGS_STALL,
+            min_iterations=int(est.max_iter),
+            flat_start=None if flat is None else flat[:2],
+        )
     coefs, intercepts, (status, message) = train_lbfgs(
         coefs,
         intercepts,
         X,
         Y,
         w,
-        alpha=est.alpha,
+        alpha=alpha,
         loss=est._network_loss,
-        max_iter=est.max_iter,
+        max_iter=max_iter,
         max_fun=max_fun,
         tol=lbfgs_gradient_tolerance(est),
         progress=progress,
         callbacks=callbacks,
         checkpoint=checkpoint,
+        stall=stall,
     )
     if status == 0:  # met its tolerance (99: a callback stopped it)
         losses = progress.loss_curve[first_iteration:]
@@ -712,7 +794,7 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint)
         n_iter = progress.n_iter - n_iter_before
         if status != 1:  # the line search failed
             advice = "Scale the inputs to [0, 1], e.g. with MinMaxScaler"
-        elif n_iter >= est.max_iter:
+        elif n_iter >= max_iter:
             advice = f"Increase max_iter (it is {est.max_iter})"
         elif hasattr(est, "max_fun"):
             advice = f"Increase max_fun (it is {max_fun})"
@@ -730,7 +812,15 @@ def _run_lbfgs(est, coefs, intercepts, progress, X, Y, w, callbacks, checkpoint)
 
 
 def fitted_attributes(
-    est, classes, coefs, intercepts, progress, *, early_stopping, multilabel=False
+    est,
+    classes,
+    coefs,
+    intercepts,
+    progress,
+    *,
+    early_stopping,
+    multilabel=False,
+    solver=None,
 ):
     """The fitted attributes of a model with these parameters and progress.
 
@@ -738,10 +828,12 @@ def fitted_attributes(
     then ``best_loss_`` is None and the validation attributes list every epoch that
     was scored (by this call or, with ``warm_start``, by earlier ones that held out a
     validation set); else the validation attributes are None, as in scikit-learn.
-    ``multilabel``: whether it was trained on a multilabel indicator matrix.
+    ``multilabel``: whether it was trained on a multilabel indicator matrix;
+    ``solver``: the solver that trained it (by default the estimator's).
     """
     return {
         "classes_": classes,
+        "solver_": est.solver if solver is None else solver,
         "_multilabel": multilabel,
         **est._network_attributes(coefs, intercepts),
         "n_outputs_": coefs[-1].shape[1],
@@ -764,8 +856,9 @@ def fitted_attributes(
 
 
 def _store(
-    est, classes, coefs, intercepts, progress, optimizer, early_stopping, multilabel
-):
+    est, classes, coefs, intercepts, progress, optimizer, early_stopping, multilabel,
+    solver,
+):  # fmt: skip
     est.__dict__.update(
         fitted_attributes(
             est,
@@ -775,6 +868,7 @@ def _store(
             progress,
             early_stopping=early_stopping,
             multilabel=multilabel,
+            solver=solver,
         )
     )
     est._progress = progress

@@ -65,9 +65,10 @@ class SigmoidNetworkMixin:
         The optimizer's state (momentum, Adam's moment estimates, the learning rate
         its schedule has reached) carries over from call to call, so a new
         ``learning_rate_init`` does not apply to a model already fitted, as in
-        scikit-learn. The optimizer starts afresh after a ``fit`` with
-        ``solver="lbfgs"``, or when ``solver`` changes between "adam" and gradient
-        descent.
+        scikit-learn. The optimizer starts afresh after a ``fit`` with L-BFGS
+        (``solver_ == "lbfgs"``), or when ``solver`` changes between "adam" and
+        gradient descent. ``solver="auto"`` means "adam" here: L-BFGS cannot
+        continue chunk by chunk.
 
         Parameters
         ----------

@@ -113,6 +113,8 @@ class OneVsRestLogistic(
         and against it (negative).
     intercept_ : ndarray of shape (n_models,)
         The biases b_k.
+    solver_ : {"gd", "adam", "lbfgs"}
+        The solver that trained the model: ``solver``.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run so far.
     t_ : int

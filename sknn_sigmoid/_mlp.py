@@ -75,12 +75,36 @@ class SigmoidMLPClassifier(
         in its first chunk), so that the outputs start at the best constant answer
         instead of 0.5: with squared error, outputs that all fall from 0.5
         together overshoot and can stall full-batch training at chance.
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+    solver : {"auto", "adam", "sgd", "lbfgs"}, default="auto"
         "sgd" is (mini-batch) gradient descent with momentum; "adam" the Adam
-        method; "lbfgs" the quasi-Newton L-BFGS-B method on the full batch. Adam is
-        the default because its steps do not depend on the scale of the gradient,
-        which with squared error and sigmoid outputs is small and shrinks as units
-        saturate: it trains well at one learning rate across data sets.
+        method, whose steps do not depend on the scale of the gradient (with squared
+        error and sigmoid outputs small, and shrinking as units saturate), so that
+        it trains well at one learning rate across data sets; "lbfgs" the
+        quasi-Newton L-BFGS-B method on the full batch. "auto" chooses by the size
+        of the data each ``fit`` gets:
+
+        * small data, an X of at most 1,000,000 values (n_samples * n_features;
+          of a sparse X, its stored values), e.g. up to 1,275 MNIST images or
+          33,333 samples of 30 features: "lbfgs", with two changes that suit it
+          there. It runs ``max_iter`` iterations, then goes on, up to
+          ``5 * max_iter``, while the loss still falls by at least 1% of itself
+          over 10 iterations (or is still on the squared error's flat start, 98%
+          to 105% of that of outputs answering the classes' frequencies), and
+          stops without a warning once it does not. And it weighs the L2
+          penalty ``10 * alpha``: a full batch counts the penalty once where
+          mini-batches count it once per batch, and ``10 * alpha`` is what
+          mini-batches of 200 put on 2,000 samples. On a few hundred samples
+          Adam takes one or two steps an epoch and its stopping rule ends on
+          the flat start of the loss (below chance on ``make_circles``); L-BFGS
+          scored within half a point of scikit-learn's ``MLPClassifier``, or
+          above it, on every small set of ``benchmarks/small_data.py``;
+        * larger data, and every ``fit`` with ``early_stopping=True`` (L-BFGS has
+          no epochs to score held-out data after): "adam", with the other
+          parameters as given, the defaults chosen on MNIST;
+        * ``partial_fit`` (which L-BFGS cannot do): "adam".
+
+        ``solver_`` tells which one trained. How the size was chosen: the user
+        guide's "Choosing the solver".
     alpha : float, default=1e-3
         Strength of the L2 penalty on the weights (biases are not penalised).
         Squared error on sigmoid outputs is small (a few hundredths per sample once
@@ -94,8 +118,10 @@ class SigmoidMLPClassifier(
         may see only some). ``partial_fit`` does not take "balanced" (the counts of a
         chunk are not those of the data).
     batch_size : int, "auto" or None, default="auto"
-        Samples per gradient step. "auto" is ``min(200, n_samples)``; None uses all
-        samples at every step (full-batch gradient descent, the lecture's plain rule).
+        Samples per gradient step of "sgd" and "adam" (L-BFGS, and so "auto" on
+        small data, takes every sample at every step). "auto" is
+        ``min(200, n_samples)``; None uses all samples at every step (full-batch
+        gradient descent, the lecture's plain rule).
     learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
         Schedule of the step size for ``solver`` "sgd" and "adam" (scikit-learn's
         ``MLPClassifier`` applies it to "sgd" only): "invscaling" divides the
@@ -117,7 +143,8 @@ class SigmoidMLPClassifier(
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     max_iter : int, default=200
-        The most epochs (gradient descent) or iterations (L-BFGS) ``fit`` runs.
+        The most epochs (gradient descent) or iterations (L-BFGS) ``fit`` runs;
+        ``5 * max_iter`` iterations when ``solver="auto"`` chose L-BFGS.
     max_fun : int, default=15000
         The most loss evaluations L-BFGS makes.
     tol : float, default=5e-4
@@ -135,7 +162,8 @@ class SigmoidMLPClassifier(
         digits, a tolerance of 5e-4 stopped it at 88% training accuracy, where it
         goes on to 99.8%). It runs ``max_iter`` iterations unless, as
         scikit-learn's ``LogisticRegression`` does, it stops once an iteration
-        changes the loss by less than 64 machine epsilons, relatively.
+        changes the loss by less than 64 machine epsilons, relatively (or,
+        when ``solver="auto"`` chose it, once the loss stalls: see ``solver``).
     n_iter_no_change : int, default=3
         See ``tol``.
     momentum : float, default=0.9
@@ -152,14 +180,16 @@ class SigmoidMLPClassifier(
         every epoch, stop when the score stops improving and keep the weights of the
         best epoch. Both parts need samples of positive weight, and the held-out
         part at least 2 samples (as in scikit-learn). Used by ``fit`` with
-        "sgd" or "adam"; ``partial_fit`` ignores it. With ``warm_start``, each
-        ``fit`` draws its own split and keeps the best of its own epochs.
+        "sgd" or "adam" (and with "auto", which then means "adam");
+        ``partial_fit`` and "lbfgs" ignore it. With ``warm_start``, each ``fit``
+        draws its own split and keeps the best of its own epochs.
     validation_fraction : float, default=0.1
         Share of the training data held out for ``early_stopping``, in (0, 1).
     shuffle : bool, default=True
         Whether to shuffle the samples before every epoch of mini-batch training.
     warm_start : bool, default=False
-        Whether ``fit`` continues from the fitted weights instead of starting anew.
+        Whether ``fit`` continues from the fitted weights instead of starting anew
+        (with ``solver="auto"``, by the solver it chooses for this call's data).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling and the validation split. An int
         gives bit-identical results from run to run.
@@ -209,6 +239,9 @@ class SigmoidMLPClassifier(
     n_outputs_ : int
         n[L]: the number of classes, or 1 for two classes (the number of labels
         for a multilabel target).
+    solver_ : {"adam", "sgd", "lbfgs"}
+        The solver that trained the model in the last call to ``fit`` or
+        ``partial_fit``: ``solver``, or what "auto" chose.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run so far.
     t_ : int
@@ -269,7 +302,7 @@ class SigmoidMLPClassifier(
         "loss": v.options("squared_error", "log_loss"),
         "init": v.options("glorot_uniform", "normal", "scaled_normal"),
         "class_weight": v.either(v.options("balanced", None), v.mapping),
-        "solver": v.options("adam", "sgd", "lbfgs"),
+        "solver": v.options("auto", "adam", "sgd", "lbfgs"),
         "alpha": v.real(0, finite=True),
         "batch_size": v.either(v.integer(1), v.options("auto", None)),
         "learning_rate": v.options("constant", "invscaling", "adaptive"),
@@ -299,7 +332,7 @@ class SigmoidMLPClassifier(
         hidden_layer_sizes=(100,),
         loss="squared_error",
         init="glorot_uniform",
-        solver="adam",
+        solver="auto",
         alpha=1e-3,
         class_weight=None,
         batch_size="auto",

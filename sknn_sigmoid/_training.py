@@ -341,6 +341,32 @@ class StoppingRule:
         return progress.no_improvement_count > self.n_iter_no_change
 
 
+@dataclass
+class StallRule:
+    """Stop L-BFGS once the loss has fallen by less than ``fraction`` of itself over
+    the last ``iterations`` iterations, but not before ``min_iterations``.
+
+    Nor on the flat start (``flat_start = (low, high)``): an iteration whose loss
+    lies within [low, high] is no stall, as in :class:`StoppingRule`.
+    """
+
+    iterations: int
+    fraction: float
+    min_iterations: int = 0
+    flat_start: tuple[float, float] | None = None
+
+    def stalled(self, curve):
+        """Whether the loss curve (one loss per iteration) has stalled."""
+        k = self.iterations
+        if len(curve) <= max(k, self.min_iterations - 1):
+            return False
+        loss = curve[-1]
+        low, high = self.flat_start or (np.inf, -np.inf)
+        if low <= loss <= high:
+            return False
+        return curve[-1 - k] - loss < self.fraction * loss
+
+
 def train_stochastic(
     coefs,
     intercepts,
@@ -469,6 +495,7 @@ def train_lbfgs(
     progress,
     callbacks=None,
     checkpoint=None,
+    stall=None,
 ):
     """Minimise the full-batch loss with scipy's L-BFGS-B.
 
@@ -483,7 +510,8 @@ def train_lbfgs(
     coefs, intercepts : list of ndarray
         The parameters found.
     stopped : (int, str)
-        scipy's status and message: 0 if L-BFGS-B met its tolerance, 99 if a
+        scipy's status and message: 0 if L-BFGS-B met its tolerance (or the loss
+        stalled by the rule ``stall``, a :class:`StallRule`, if given), 99 if a
         callback stopped it, 1 if its iteration or evaluation budget ran out, 2 if
         its line search failed.
     """
@@ -494,6 +522,7 @@ def train_lbfgs(
     n = X.shape[0]
     workspace = Workspace(layer_sizes, n, dtype)
     m = float(w.sum())
+    stalled = []
 
     def fun(theta):
         params = unpack(theta, shapes, dtype)
@@ -513,6 +542,10 @@ def train_lbfgs(
         if callbacks is not None:
             if callbacks.epoch_ends(params[:L], params[L:], progress):
                 raise StopIteration
+        if stall is not None and stall.stalled(progress.loss_curve):
+            stalled.append(True)
+            raise StopIteration
+        if callbacks is not None:
             callbacks.epoch_begins()  # the next iteration, which scipy may not run
 
     if callbacks is not None:
@@ -547,6 +580,8 @@ def train_lbfgs(
         progress.loss_curve.append(float(result.fun))
         progress.best_loss = min(progress.best_loss, progress.loss_curve[-1])
     params = unpack(result.x, shapes, dtype)
+    if stalled:
+        return params[:L], params[L:], (0, "the loss stalled")
     return params[:L], params[L:], (result.status, result.message.rstrip(": "))
 
 

@@ -294,7 +294,8 @@ def demo(
     if mnist is not None:
         print(
             f"each estimator: fit, at most {max_iter} epochs on all the training "
-            "images",
+            'images (iterations of L-BFGS where solver="auto" chooses it, up to '
+            "5 times as many)",
             file=out,
         )
     print(f"{'estimator':<24}{'test accuracy':>15}{'fit time (s)':>15}", file=out)
@@ -462,7 +463,7 @@ def _print_stop(estimator, caught, out):
     messages = [str(warning.message) for warning in caught]
     n_iter = estimator.n_iter_
     interrupted = any(INTERRUPTED in message for message in messages)
-    if estimator.solver == "lbfgs":
+    if estimator.solver_ == "lbfgs":
         print(f"iterations: {n_iter}" + " (interrupted)" * interrupted, file=out)
         return
     if interrupted:

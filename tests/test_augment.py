@@ -371,3 +371,24 @@ def test_augment_must_be_a_callable_instance(data, value):
     X, y = data
     with pytest.raises(TypeError, match="'augment' parameter of SigmoidMLPClassifier"):
         SigmoidMLPClassifier(augment=value).fit(X, y)
+
+
+def test_auto_trains_by_adam_and_full_batches_keep_every_repeated_row(data):
+    # "auto" picks L-BFGS on data this small, but not with augment: its
+    # distortions change the objective at every step. Full batches are not merged
+    # either: each of k copies of a row is distorted anew.
+    X, y = data
+    X = np.vstack([X, X[:10]])  # rows 0-9 twice
+    y = np.concatenate([y, y[:10]])
+    recorder = Recorder()
+    est = SigmoidMLPClassifier(
+        hidden_layer_sizes=(5,), batch_size=None, max_iter=3, augment=recorder,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert est.solver_ == "adam"
+    assert [len(batch) for batch in recorder.batches] == [len(X)] * est.n_iter_
+    expected = np.ones(N_SAMPLES, int)
+    expected[:10] = 2
+    assert_array_equal(recorder.counts(), est.n_iter_ * expected)
+    plain = SigmoidMLPClassifier(hidden_layer_sizes=(5,), random_state=0).fit(X, y)
+    assert plain.solver_ == "lbfgs"

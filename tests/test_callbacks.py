@@ -74,7 +74,7 @@ def test_fitted_estimator_is_the_model_after_each_epoch(digits):
     # The model handed to the callback after epoch k predicts as a model trained
     # for k epochs; later epochs do not change it.
     X, y = digits
-    params = dict(hidden_layer_sizes=(20,), random_state=0, tol=0.0)
+    params = dict(solver="adam", hidden_layer_sizes=(20,), random_state=0, tol=0.0)
     recorder = StopAfter(4)
     SigmoidMLPClassifier(max_iter=4, **params).set_callbacks(recorder).fit(X, y)
     for k, (_, snapshot) in enumerate(recorder.ended[:4], start=1):
@@ -86,10 +86,32 @@ def test_fitted_estimator_is_the_model_after_each_epoch(digits):
         assert_allclose(snapshot.predict_proba(X), reference.predict_proba(X))
 
 
+def test_callbacks_see_the_data_as_given_when_repeated_rows_are_merged(digits):
+    # L-BFGS trains on the rows merged into weights; a monitor scores the data given.
+    X, y = digits
+    X, y = np.vstack([X, X[:50]]), np.concatenate([y, y[:50]])
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    est = SigmoidMLPClassifier(
+        solver="lbfgs", hidden_layer_sizes=(20,), max_iter=4, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(monitor).fit(X, y, sample_weight=np.full(len(y), 2.0))
+    scores = [
+        row["accuracy"]
+        for row in monitor.get_logs().data
+        if row["task_name"] == "epoch"
+    ]
+    assert len(scores) == est.n_iter_ == 4
+    assert scores[-1] == pytest.approx(est.score(X, y))
+
+
 def test_scoring_monitor_records_a_score_per_epoch(digits):
     X, y = digits
     monitor = callback.ScoringMonitor(scoring="accuracy")
-    est = SigmoidMLPClassifier(hidden_layer_sizes=(20,), max_iter=6, random_state=0)
+    est = SigmoidMLPClassifier(
+        solver="adam", hidden_layer_sizes=(20,), max_iter=6, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_callbacks(monitor).fit(X, y)

@@ -292,7 +292,9 @@ def test_plot_without_matplotlib_says_how_to_install_it(
 
 
 def test_quiet_prints_no_progress(capsys):
-    status, out, err = run(capsys, "train", "--max-iter", "3", "--quiet")
+    status, out, err = run(
+        capsys, "train", "--solver", "adam", "--max-iter", "3", "--quiet"
+    )
     assert status == 0
     assert err == ""
     assert "epochs: 3 (stopped by --max-iter 3)" in out
@@ -354,7 +356,7 @@ def test_ctrl_c_keeps_the_model_of_the_last_completed_epoch(
 ):
     begun = interrupt_in_epoch(monkeypatch, 3)
     path = tmp_path / "interrupted.joblib"
-    status, out, err = run(capsys, "train", "--save", path)
+    status, out, err = run(capsys, "train", "--solver", "adam", "--save", path)
     assert status == 0, err
     assert begun == [1, 2, 3]
     assert "training interrupted after 2 epochs" in err
@@ -578,7 +580,7 @@ def test_cli_is_a_client_of_the_public_api():
 
 
 def test_train_says_when_the_outputs_barely_moved(capsys):
-    status, out, err = run(capsys, "train", "--alpha", "10", "-q")
+    status, out, err = run(capsys, "train", "--solver", "adam", "--alpha", "10", "-q")
     assert status == 0, err
     assert "training ended at a loss of" in err
     assert "barely moved from those frequencies" in err
@@ -686,7 +688,7 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     estimator = SigmoidMLPClassifier(
-        learning_rate=rate, tol=100, n_iter_no_change=2, random_state=0
+        solver="adam", learning_rate=rate, tol=100, n_iter_no_change=2, random_state=0
     ).fit(X_train / 16, y_train)
     assert estimator.n_iter_ == {"constant": 4, "adaptive": 19}[rate]
     for tol in (
@@ -695,7 +697,7 @@ def test_n_iter_no_change_counts_as_the_estimators_do(capsys, rate):
     ):
         status, out, err = run(
             capsys, "train", *tol, "--n-iter-no-change", "2", "--max-iter", "30",
-            "--learning-rate", rate, "-q",
+            "--learning-rate", rate, "--solver", "adam", "-q",
         )  # fmt: skip
         assert status == 0, err
         assert f"epochs: {estimator.n_iter_} (stopped by no improvement)" in out
@@ -815,7 +817,8 @@ def test_demo_on_a_subset_of_mnist(capsys):
     assert status == 0, err
     assert "500 training and 500 test images of 784 pixels" in out
     assert "at most 2 epochs" in out
+    # 500 images of 784 pixels: solver="auto" chooses L-BFGS, 5 * 2 iterations.
     rows = re.findall(r"^(\w+)\s+(\d\.\d{4})\s+(\d+\.\d\d)$", out, re.M)
     assert [row[0] for row in rows] == ["SigmoidMLPClassifier", "OneVsRestLogistic"]
     assert all(float(row[1]) > 0.3 for row in rows)
-    assert "SigmoidMLPClassifier: epoch 2/2: loss" in err
+    assert "SigmoidMLPClassifier: iteration 10/10: loss" in err

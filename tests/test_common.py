@@ -12,7 +12,8 @@ from sknn_sigmoid.preprocessing import Deskewer, ElasticDistortion
 # Mini-batch gradient descent draws its batches at random: repeating a sample k times
 # is not the same as giving it weight k, because the repeated copies land in
 # different batches (and change the number of batches). Full-batch configurations
-# compute exactly the same gradient both ways, so they must pass these checks.
+# (L-BFGS included) merge repeated rows into weights before training, so that both
+# sum the same terms in the same order: they must pass these checks.
 SAMPLE_WEIGHT_EQUIVALENCE_CHECKS = (
     "check_sample_weight_equivalence",  # scikit-learn 1.6
     "check_sample_weight_equivalence_on_dense_data",  # 1.7 and later
@@ -28,19 +29,17 @@ AUGMENT_REASON = (
 )
 
 ESTIMATORS = [
-    SigmoidMLPClassifier(),
-    SigmoidMLPClassifier(batch_size=8, max_iter=50),
-    SigmoidMLPClassifier(batch_size=None, learning_rate_init=0.05, max_iter=300),
-    # With the squared error L-BFGS stops only when the loss stops changing. On the
-    # checks' 15 random samples that takes about 750 iterations, and its line
-    # searches turn the last-bit differences between a weighted sum and a sum of
-    # repeats into different steps well before: 2e-3 apart at 200 iterations, to
-    # 1e-7 over 20 (and 2e-6 at the end: test_mlp.py tests that).
-    SigmoidMLPClassifier(solver="lbfgs", max_iter=20),
+    SigmoidMLPClassifier(),  # solver="auto": L-BFGS on the checks' small data
+    SigmoidMLPClassifier(solver="adam"),
+    SigmoidMLPClassifier(solver="adam", batch_size=8, max_iter=50),
+    SigmoidMLPClassifier(
+        solver="adam", batch_size=None, learning_rate_init=0.05, max_iter=300
+    ),
+    SigmoidMLPClassifier(solver="lbfgs"),
     # The checks' data are no images: a mild distortion of their few features (as
     # an image of 1 x 2 pixels, say) keeps them learnable (on the checks' blobs,
     # 91% training accuracy or more for random_state 0-9, where 83% is asked).
-    # It also declares that it takes no sparse input.
+    # It also declares that it takes no sparse input. With augment, "auto" is Adam.
     SigmoidMLPClassifier(augment=ElasticDistortion(alpha=1.0, sigma=1.0)),
     OneVsRestLogistic(),
     # Mini-batches of 8 on check_class_weight_classifiers' unscaled blobs (|x| up to

@@ -30,6 +30,14 @@ from sknn_sigmoid import OneVsRestLogistic, SigmoidMLPClassifier, _base
 ESTIMATORS = [SigmoidMLPClassifier, OneVsRestLogistic]
 
 
+def by_epochs(Estimator, **params):
+    """``Estimator(**params)`` trained by gradient descent, epoch by epoch: for
+    SigmoidMLPClassifier, whose solver="auto" trains small data with L-BFGS, Adam."""
+    if Estimator is SigmoidMLPClassifier:
+        params.setdefault("solver", "adam")
+    return Estimator(**params)
+
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
@@ -189,8 +197,10 @@ def test_partial_fit_equals_fit_epoch_by_epoch(small, Estimator):
     # Without shuffling, k calls of partial_fit are k epochs of fit (same optimizer
     # state carried over), so they end at the same weights.
     X, y = small
-    fitted = Estimator(random_state=0, shuffle=False, max_iter=5, tol=0).fit(X, y)
-    streamed = Estimator(random_state=0, shuffle=False)
+    fitted = by_epochs(Estimator, random_state=0, shuffle=False, max_iter=5, tol=0).fit(
+        X, y
+    )
+    streamed = by_epochs(Estimator, random_state=0, shuffle=False)
     for _ in range(5):
         streamed.partial_fit(X, y, classes=np.unique(y))
     for a, b in zip(weights(fitted), weights(streamed)):
@@ -217,12 +227,12 @@ def test_partial_fit_needs_classes_first_and_rejects_unseen_labels(small, Estima
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_warm_start_continues_from_fitted_weights(small, Estimator):
     X, y = small
-    est = Estimator(random_state=0, max_iter=5, warm_start=True).fit(X, y)
+    est = by_epochs(Estimator, random_state=0, max_iter=5, warm_start=True).fit(X, y)
     first_loss = est.loss_curve_[-1]
     est.fit(X, y)
     assert est.n_iter_ == 10 and len(est.loss_curve_) == 10
     assert est.loss_curve_[-1] < first_loss
-    cold = Estimator(random_state=0, max_iter=5).fit(X, y)
+    cold = by_epochs(Estimator, random_state=0, max_iter=5).fit(X, y)
     cold.fit(X, y)  # without warm_start, the second fit starts again
     assert cold.n_iter_ == 5
 
@@ -356,8 +366,8 @@ def test_float64_stays_float64(small, Estimator):
 @pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
 def test_sparse_input_matches_dense(small, Estimator, container):
     X, y = small
-    dense = Estimator(random_state=0, max_iter=10).fit(X, y)
-    sparse = Estimator(random_state=0, max_iter=10).fit(container(X), y)
+    dense = by_epochs(Estimator, random_state=0, max_iter=10).fit(X, y)
+    sparse = by_epochs(Estimator, random_state=0, max_iter=10).fit(container(X), y)
     for a, b in zip(weights(dense), weights(sparse)):
         assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     assert_allclose(sparse.predict_proba(container(X)), dense.predict_proba(X))
@@ -413,8 +423,8 @@ def test_sample_weight_scale_does_not_matter(small, Estimator):
     # m, as in scikit-learn, hence alpha=0 here.)
     X, y = small
     kw = dict(batch_size=None, max_iter=10, random_state=0, alpha=0.0)
-    a = Estimator(**kw).fit(X, y, sample_weight=np.full(len(X), 3.0))
-    b = Estimator(**kw).fit(X, y)
+    a = by_epochs(Estimator, **kw).fit(X, y, sample_weight=np.full(len(X), 3.0))
+    b = by_epochs(Estimator, **kw).fit(X, y)
     for p, q in zip(weights(a), weights(b)):
         assert_allclose(p, q, rtol=1e-9, atol=1e-12)
 
@@ -452,7 +462,7 @@ def test_a_loss_that_rose_asks_for_a_smaller_learning_rate(small, Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_verbose_prints_the_loss(small, Estimator, capsys):
     X, y = small
-    est = Estimator(max_iter=3, verbose=True, random_state=0).fit(X, y)
+    est = by_epochs(Estimator, max_iter=3, verbose=True, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "epoch 1/3",

@@ -150,7 +150,9 @@ def test_ctrl_c_in_the_first_epoch_of_a_warm_fit_keeps_the_fitted_model(
     digits, monkeypatch
 ):
     X, y = digits
-    est = trained_for(SigmoidMLPClassifier((20,), random_state=0), 3, X, y)
+    est = trained_for(
+        SigmoidMLPClassifier((20,), solver="adam", random_state=0), 3, X, y
+    )
     coefs = [W.copy() for W in est.coefs_]
     interrupt_in_epoch(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):

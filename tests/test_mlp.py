@@ -4,11 +4,13 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import (
     load_digits,
     make_blobs,
+    make_circles,
     make_classification,
     make_multilabel_classification,
 )
@@ -59,6 +61,7 @@ def test_reported_loss_is_the_documented_loss(data, loss):
     X, y = data
     w = np.linspace(0.5, 2.0, len(y))
     est = SigmoidMLPClassifier(
+        solver="adam",
         hidden_layer_sizes=(4, 3),
         loss=loss,
         alpha=0.3,
@@ -119,7 +122,9 @@ def test_forward_returns_every_layer(data):
 
 def test_fitted_attributes_follow_mlpclassifier(data):
     X, y = data
-    est = SigmoidMLPClassifier(hidden_layer_sizes=7, max_iter=15).fit(X, y)
+    est = SigmoidMLPClassifier(solver="adam", hidden_layer_sizes=7, max_iter=15).fit(
+        X, y
+    )
     assert [W.shape for W in est.coefs_] == [(5, 7), (7, 3)]
     assert [b.shape for b in est.intercepts_] == [(7,), (3,)]
     assert est.n_outputs_ == 3 and est.n_features_in_ == 5
@@ -208,7 +213,11 @@ def test_validation_attributes_describe_the_last_fit_under_warm_start():
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
     est = SigmoidMLPClassifier(
-        hidden_layer_sizes=(10,), early_stopping=True, max_iter=4, random_state=0
+        solver="adam",
+        hidden_layer_sizes=(10,),
+        early_stopping=True,
+        max_iter=4,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -240,6 +249,7 @@ def test_validation_attributes_describe_the_last_fit_under_warm_start():
 def test_stops_when_the_loss_stops_falling(data):
     X, y = data
     est = SigmoidMLPClassifier(
+        solver="adam",
         loss="log_loss",  # no flat start to wait for (see the next test)
         learning_rate="constant",
         tol=10.0,
@@ -258,7 +268,11 @@ def test_stalls_are_not_counted_on_the_flat_start(data):
     # after the first is one, and training stops at the third in a row.
     X, y = data
     est = SigmoidMLPClassifier(
-        learning_rate="constant", tol=10.0, n_iter_no_change=2, random_state=0
+        solver="adam",
+        learning_rate="constant",
+        tol=10.0,
+        n_iter_no_change=2,
+        random_state=0,
     ).fit(X, y)
     floor = frequency_loss(np.eye(3)[y], np.ones(len(y)), "squared_error")
     stall = [  # in the band, and (tol=10 cannot be fallen by) in the first 20
@@ -290,7 +304,9 @@ def test_full_batch_training_gets_past_the_flat_start(ten_classes):
     X, y = ten_classes
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = SigmoidMLPClassifier(batch_size=None, random_state=0).fit(X, y)
+        est = SigmoidMLPClassifier(solver="adam", batch_size=None, random_state=0).fit(
+            X, y
+        )
     assert [str(w.message) for w in caught] == []
     assert 27 < est.n_iter_ < est.max_iter
     assert est.score(X, y) > 0.4
@@ -301,7 +317,7 @@ def test_nothing_to_learn_stops_and_says_so():
     # epochs count as stalls again after 20 (it ran to max_iter when they did not).
     rng = np.random.RandomState(0)
     X, y = rng.rand(2000, 10), rng.randint(0, 10, 2000)
-    est = SigmoidMLPClassifier(random_state=0)
+    est = SigmoidMLPClassifier(solver="adam", random_state=0)
     with pytest.warns(ConvergenceWarning, match=BARELY_MOVED) as caught:
         est.fit(X, y)
     assert est.n_iter_ < est.max_iter
@@ -321,7 +337,9 @@ def test_early_stopping_on_the_flat_start_is_told_to_wait(ten_classes):
 
 def test_max_iter_on_the_flat_start_says_so(ten_classes):
     X, y = ten_classes
-    est = SigmoidMLPClassifier(batch_size=None, max_iter=20, random_state=0)
+    est = SigmoidMLPClassifier(
+        solver="adam", batch_size=None, max_iter=20, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="max_iter") as caught:
         est.fit(X, y)
     (message,) = [str(w.message) for w in caught]
@@ -345,7 +363,7 @@ def test_a_rate_too_large_with_mini_batches_is_told_to_fall():
     # curve falls from there; its best is still far above the frequencies' loss.
     X, y = load_digits(return_X_y=True)
     X = MinMaxScaler().fit_transform(X)
-    est = SigmoidMLPClassifier(learning_rate_init=1000, random_state=0)
+    est = SigmoidMLPClassifier(solver="adam", learning_rate_init=1000, random_state=0)
     with pytest.warns(ConvergenceWarning, match="too large do: lower learning_rate"):
         est.fit(X, y)
     assert est.loss_curve_[-1] < est.loss_curve_[0]
@@ -443,7 +461,7 @@ def test_a_model_that_learned_does_not_warn(data):
     X, y = data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = SigmoidMLPClassifier(random_state=0).fit(X, y)
+        est = SigmoidMLPClassifier(solver="adam", random_state=0).fit(X, y)
     assert est.n_iter_ < est.max_iter
     assert [str(w.message) for w in caught] == []
 
@@ -470,16 +488,101 @@ def test_lbfgs_with_log_loss_stops_on_the_gradient_tolerance(data):
     assert n_loose < n_tight
 
 
-def test_lbfgs_weights_equal_repeats_at_convergence():
-    # The loss with weight k is the loss with k copies; L-BFGS minimised to the
-    # end (it stops once the loss stops changing) finds the same model both ways.
+def _weighted_and_repeated(est, layout=np.asarray):
+    """``est`` fitted with integer weights (0 included) on shuffled rows, and on
+    the rows repeated that many times in their order: sklearn's equivalence check."""
     rng = np.random.RandomState(42)
     X, y, sw = rng.rand(15, 30), rng.randint(0, 3, 15), rng.randint(0, 5, 15)
-    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=5000, random_state=0)
-    weighted = clone(est).fit(X, y, sample_weight=sw)
-    repeated = clone(est).fit(X.repeat(sw, axis=0), y.repeat(sw))
-    assert weighted.n_iter_ < 5000 and repeated.n_iter_ < 5000
-    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-5)
+    order = rng.permutation(15)
+    weighted = clone(est).fit(layout(X[order]), y[order], sample_weight=sw[order])
+    repeated = clone(est).fit(layout(X.repeat(sw, axis=0)), y.repeat(sw))
+    return X, weighted, repeated
+
+
+@pytest.mark.parametrize("layout", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "lbfgs", "max_iter": 1},
+        {"solver": "lbfgs", "max_iter": 7},
+        {"solver": "lbfgs", "max_iter": 60},
+        {"solver": "lbfgs"},
+        {"solver": "lbfgs", "max_iter": 2000},
+        {"solver": "lbfgs", "loss": "log_loss"},
+        {},  # "auto": L-BFGS here
+        {"solver": "adam", "batch_size": None, "max_iter": 40},
+        {"solver": "sgd", "batch_size": None, "max_iter": 40},
+        {"solver": "adam", "max_iter": 40},  # batch_size="auto": all 15 rows
+    ],
+)
+def test_full_batch_weights_equal_repeats_to_the_last_bit(params, layout):
+    # Repeated rows are merged into one row of their total weight, and rows put in
+    # an order of their contents, before a full batch trains: both fits then sum the
+    # same terms in the same order, whatever the number of iterations.
+    est = SigmoidMLPClassifier(random_state=0, **params)
+    X, weighted, repeated = _weighted_and_repeated(est, layout)
+    assert weighted.n_iter_ == repeated.n_iter_
+    assert weighted.loss_curve_ == repeated.loss_curve_
+    for a, b in zip(
+        weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_
+    ):
+        assert_array_equal(a, b)
+    assert_array_equal(weighted.predict_proba(X), repeated.predict_proba(X))
+
+
+def test_weights_equal_repeats_in_float32():
+    X, weighted, repeated = _weighted_and_repeated(
+        SigmoidMLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
+        lambda X: X.astype(np.float32),
+    )
+    assert weighted.coefs_[0].dtype == np.float32
+    for a, b in zip(weighted.coefs_, repeated.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_weight_zero_is_leaving_the_row_out_to_the_last_bit(data):
+    X, y = data
+    w = np.ones(len(y))
+    w[::7] = 0
+    est = SigmoidMLPClassifier(solver="lbfgs", max_iter=100, random_state=0)
+    weighted = clone(est).fit(X, y, sample_weight=w)
+    removed = clone(est).fit(X[w > 0], y[w > 0])
+    for a, b in zip(weighted.coefs_, removed.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_without_weights_or_repeats_full_batch_trains_on_the_data_as_given(
+    data, monkeypatch
+):
+    # No copy, no reordering: the results of such fits stay what they were.
+    X, y = data
+    seen = []
+    train = _base.train_lbfgs
+
+    def spy(coefs, intercepts, X, *args, **kwargs):
+        seen.append(X)
+        return train(coefs, intercepts, X, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "train_lbfgs", spy)
+    SigmoidMLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(X, y)
+    assert_array_equal(seen[0], X)
+
+
+def test_mini_batches_train_on_every_row_as_given(data, monkeypatch):
+    # Merging is for full batches only: mini-batches draw rows, repeats included.
+    X, y = data
+    Xr, yr = np.vstack([X, X[:5]]), np.concatenate([y, y[:5]])
+    seen = []
+    train = _base.train_stochastic
+
+    def spy(coefs, intercepts, optimizer, progress, X, *args, **kwargs):
+        seen.append(X.shape[0])
+        return train(coefs, intercepts, optimizer, progress, X, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "train_stochastic", spy)
+    SigmoidMLPClassifier(solver="adam", batch_size=16, max_iter=2).fit(Xr, yr)
+    SigmoidMLPClassifier(solver="adam", batch_size=None, max_iter=2).fit(Xr, yr)
+    assert seen == [len(yr), len(y)]
 
 
 def test_a_loss_that_stays_put_improves_on_itself_with_tol_0(data):
@@ -704,3 +807,150 @@ def test_hidden_layer_sizes_takes_a_pandas_series(data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
     assert [W.shape[1] for W in est.coefs_[:-1]] == [4, 3]
+
+
+def _fit_quietly(est, X, y, **kwargs):
+    """fit, with any warning an error (the test module silences ConvergenceWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return est.fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("layout", [np.asarray, sp.csr_matrix])
+def test_auto_chooses_lbfgs_up_to_the_threshold_of_values_and_adam_above(
+    data, monkeypatch, layout
+):
+    X, y = data
+    X = layout(X)
+    values = X.nnz if sp.issparse(X) else X.size  # 80 x 5 (less MinMaxScaler's 0s)
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", values)
+    est = SigmoidMLPClassifier(max_iter=5, random_state=0)
+    assert est.solver == "auto"
+    assert est.fit(X, y).solver_ == "lbfgs"
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", values - 1)
+    assert est.fit(X, y).solver_ == "adam"
+    assert est.n_iter_ <= 5  # epochs of Adam, with max_iter as given
+
+
+def test_auto_counts_the_stored_values_of_a_sparse_x(data, monkeypatch):
+    X, y = data
+    X = X.copy()
+    X[X < 0.5] = 0
+    S = sp.csr_matrix(X)
+    monkeypatch.setattr(_base, "AUTO_LBFGS_MAX_VALUES", S.nnz)
+    est = SigmoidMLPClassifier(max_iter=5, random_state=0)
+    assert S.nnz < X.size
+    assert est.fit(S, y).solver_ == "lbfgs"
+    assert est.fit(X, y).solver_ == "adam"
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_solver_given_is_the_solver_used(data, solver):
+    X, y = data
+    est = SigmoidMLPClassifier(solver=solver, max_iter=5, random_state=0).fit(X, y)
+    assert est.solver_ == solver
+
+
+def test_auto_on_small_data_is_lbfgs_with_ten_times_alpha(data):
+    # Within 5 * max_iter = 10 iterations the stall rule (over 10 iterations)
+    # cannot end it: the same fit as solver="lbfgs" with alpha * 10.
+    X, y = data
+    auto = SigmoidMLPClassifier(max_iter=2, alpha=3e-3, random_state=0).fit(X, y)
+    lbfgs = SigmoidMLPClassifier(
+        solver="lbfgs", max_iter=10, alpha=3e-2, random_state=0
+    ).fit(X, y)
+    assert auto.solver_ == "lbfgs" and auto.n_iter_ == 10
+    for a, b in zip(auto.coefs_ + auto.intercepts_, lbfgs.coefs_ + lbfgs.intercepts_):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "dataset, max_iter",
+    [
+        (lambda: make_classification(300, 8, n_informative=4, random_state=0), 30),
+        (lambda: load_digits(return_X_y=True), 50),
+    ],
+)
+def test_auto_lbfgs_goes_on_after_max_iter_until_the_loss_stalls(dataset, max_iter):
+    X, y = dataset()
+    X = MinMaxScaler().fit_transform(X)
+    est = SigmoidMLPClassifier(max_iter=max_iter, random_state=0)
+    est = _fit_quietly(est, X, y)
+    curve = est.loss_curve_
+    assert est.solver_ == "lbfgs"
+    assert max_iter < est.n_iter_ < 5 * max_iter
+    # It ended on the rule: less than 1% over the last 10 iterations, not before.
+    assert curve[-11] - curve[-1] < 0.01 * curve[-1]
+    assert curve[-12] - curve[-2] >= 0.01 * curve[-2]
+
+
+def test_auto_on_the_digits_learns_them_without_a_warning():
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    est = _fit_quietly(SigmoidMLPClassifier(random_state=0), X, y)
+    assert est.solver_ == "lbfgs"
+    assert est.score(X, y) > 0.99
+
+
+@pytest.fixture(scope="module")
+def circles():
+    """Where Adam's mini-batches of the old defaults stopped below chance."""
+    X, y = make_circles(500, noise=0.1, factor=0.5, random_state=0)
+    return MinMaxScaler().fit_transform(X), y
+
+
+def test_auto_does_not_stop_on_the_flat_start(circles):
+    X, y = circles
+    est = _fit_quietly(SigmoidMLPClassifier(random_state=0), X, y)
+    assert est.solver_ == "lbfgs"
+    assert est.score(X, y) > 0.9
+
+
+def test_auto_with_partial_fit_is_adam(data):
+    X, y = data
+    est = SigmoidMLPClassifier(random_state=0)
+    assert hasattr(est, "partial_fit")
+    est.partial_fit(X, y, classes=np.unique(y))
+    assert est.solver_ == "adam" and est.n_iter_ == 1
+    assert isinstance(est._optimizer, _base.Adam)
+
+
+def test_partial_fit_after_an_auto_fit_with_lbfgs_continues_with_adam(data):
+    X, y = data
+    est = SigmoidMLPClassifier(random_state=0).fit(X, y)
+    assert est.solver_ == "lbfgs" and est._optimizer is None
+    coefs, n_iter = [W.copy() for W in est.coefs_], est.n_iter_
+    est.partial_fit(X, y)
+    assert est.solver_ == "adam" and est.n_iter_ == n_iter + 1
+    assert isinstance(est._optimizer, _base.Adam)
+    # It continued from the fitted weights: one small step away from them.
+    assert 0 < np.abs(est.coefs_[0] - coefs[0]).max() < 0.1
+
+
+def test_auto_with_early_stopping_is_adam_with_its_validation(data):
+    X, y = data
+    est = SigmoidMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
+    est.fit(X, y)
+    assert est.solver_ == "adam"
+    assert len(est.validation_scores_) == est.n_iter_
+
+
+def test_lbfgs_ignores_early_stopping(data):
+    X, y = data
+    est = SigmoidMLPClassifier(
+        solver="lbfgs", early_stopping=True, max_iter=20, random_state=0
+    ).fit(X, y)
+    assert est.solver_ == "lbfgs" and est.validation_scores_ is None
+
+
+def test_auto_warm_start_continues_lbfgs_from_the_fitted_weights(data):
+    X, y = data
+    est = SigmoidMLPClassifier(warm_start=True, max_iter=4, random_state=0)
+    est.fit(X, y)
+    first = list(est.loss_curve_)
+    est.fit(X, y)
+    assert est.solver_ == "lbfgs"
+    assert est.loss_curve_[: len(first)] == first
+    assert est.n_iter_ == len(est.loss_curve_) > len(first)
+    # From where the first fit ended, not from a new start.
+    assert est.loss_curve_[len(first)] <= first[-1]

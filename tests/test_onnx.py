@@ -27,10 +27,10 @@ TOL = 1e-5
 
 ESTIMATORS = {
     "mlp": lambda: SigmoidMLPClassifier(
-        hidden_layer_sizes=(16,), max_iter=30, random_state=0
+        hidden_layer_sizes=(16,), solver="adam", max_iter=30, random_state=0
     ),
     "mlp-2-hidden": lambda: SigmoidMLPClassifier(
-        hidden_layer_sizes=(20, 12), max_iter=30, random_state=0
+        hidden_layer_sizes=(20, 12), solver="adam", max_iter=30, random_state=0
     ),
     "logistic": lambda: OneVsRestLogistic(max_iter=30, random_state=0),
 }

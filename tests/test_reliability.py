@@ -711,7 +711,7 @@ def test_prediction_on_one_blas_thread_is_that_on_all_to_rounding(
 
 def grid_search(X, y, n_jobs):
     search = GridSearchCV(
-        SigmoidMLPClassifier(batch_size=128, max_iter=8, random_state=0),
+        SigmoidMLPClassifier(solver="adam", batch_size=128, max_iter=8, random_state=0),
         {"hidden_layer_sizes": [(8,), (16,)], "learning_rate_init": [0.003, 0.03]},
         cv=3,
         n_jobs=n_jobs,
@@ -840,7 +840,9 @@ def on_step(monkeypatch, hook):
 
 
 def small_fit(X, y, **params):
-    est = SigmoidMLPClassifier((16,), batch_size=64, max_iter=2, random_state=0)
+    est = SigmoidMLPClassifier(
+        (16,), solver="adam", batch_size=64, max_iter=2, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.set_params(**params).fit(X, y)
